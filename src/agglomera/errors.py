@@ -51,7 +51,7 @@ def format_examples(items: Iterable[Any], *, limit: int = 5) -> str:
         For example ``"'a', 'b', 'c' (and 4 more)"``.
     """
     listed = list(items)
-    shown = ", ".join(repr(x) if not isinstance(x, tuple) else _tuple_repr(x) for x in listed[:limit])
+    shown = ", ".join(_tuple_repr(x) if isinstance(x, tuple) else repr(x) for x in listed[:limit])
     rest = len(listed) - limit
     return f"{shown} (and {rest} more)" if rest > 0 else shown
 

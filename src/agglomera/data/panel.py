@@ -18,7 +18,7 @@ never dropped or imputed.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -212,7 +212,7 @@ class Panel:
             missing values of ``var``.
         """
         long = wide.rename_axis(index=unit, columns=time).stack(future_stack=True)
-        frame = long.rename(var).reset_index()
+        frame = pd.Series(long, name=var).reset_index()
         if dropna:
             frame = frame.dropna(subset=[var])
         return cls(frame, unit=unit, time=time)
@@ -444,7 +444,8 @@ class Panel:
                 "or drop them first."
             )
         codes = self._frame[self._unit].map(_as_adcode)
-        unmatched = sorted(set(self._frame.loc[~codes.isin(ref.index), self._unit].tolist()), key=str)
+        outside = ~codes.isin(ref.index)
+        unmatched = sorted(set(self._frame.loc[outside, self._unit].tolist()), key=str)
         if unmatched:
             raise DataError(
                 f"join_reference: units in {self._unit!r} that are not city adcodes: "

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages some tests use. Installs them when possible (root + apt); otherwise
+# prints what is missing, and the tests that need them skip with the reason.
+#   - Java (a JRE >= 17) for the PySpark engine tests (marker `spark`).
+set -uo pipefail
+
+missing=()
+command -v java >/dev/null 2>&1 || missing+=("default-jre-headless")
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${missing[*]}"
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || echo "warning: could not install ${missing[*]}; the tests that need them will skip"
+else
+  echo "note: missing ${missing[*]} (not root or no apt-get); the tests that need them will skip"
+fi
+exit 0
