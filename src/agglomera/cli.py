@@ -11,7 +11,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from agglomera._version import __version__
@@ -86,6 +85,7 @@ def reference_cities(
 
 @app.command("demo")
 def demo(
+    ctx: typer.Context,
     out: Annotated[
         Path, typer.Option("--out", help="Directory for the demo outputs.")
     ] = Path("agglomera-demo"),
@@ -93,36 +93,23 @@ def demo(
     """Run the demonstration on the shipped example data and write its outputs to OUT."""
     from agglomera._demo import run_demo
 
-    run_demo(out, quiet=_is_quiet())
-
-
-def _is_quiet() -> bool:
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx else None
-    return bool(root and root.params.get("quiet"))
+    run_demo(out, quiet=bool(ctx.find_root().params.get("quiet")))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``agglomera`` command; maps errors to exit codes."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="agglomera", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
-        typer.echo("Aborted.", err=True)
-        raise SystemExit(1) from None
+        app(args=args, prog_name="agglomera")
     except AgglomeraError as exc:
         if debug:
             raise
         message = " ".join(str(exc).split())
         typer.echo(f"error: {message}", err=True)
         raise SystemExit(2) from None
+    except (SystemExit, KeyboardInterrupt):
+        raise
     except Exception as exc:
         if debug:
             raise
