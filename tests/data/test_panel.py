@@ -223,3 +223,23 @@ def test_lag_matches_brute_force(keys, k) -> None:
     lookup = {(u, t): x for u, t, x in out.itertuples(index=False, name=None)}
     expected = [lookup.get((u, t - k), np.nan) for u, t in zip(out["u"], out["t"], strict=True)]
     np.testing.assert_array_equal(p.lag("x", k).to_numpy(), np.asarray(expected, dtype=float))
+
+
+def test_join_reference_adds_city_columns() -> None:
+    df = pd.DataFrame({"adcode": [330100, 330100, 441900], "year": [2010, 2011, 2010], "x": 1.0})
+    p = Panel(df, unit="adcode", time="year").join_reference(("name_cn", "region3", "region4"))
+    out = p.to_frame()
+    assert out["name_cn"].tolist() == ["杭州市", "杭州市", "东莞市"]
+    assert out["region3"].tolist() == ["east", "east", "east"]
+    assert "join_reference" in p.provenance[-1]
+
+
+def test_join_reference_errors() -> None:
+    df = pd.DataFrame({"city": ["杭州", "330100"], "year": [2010, 2010]})
+    with pytest.raises(DataError, match="not city adcodes: '杭州'.*harmonise_cities"):
+        Panel(df, unit="city", time="year").join_reference()
+    ok = Panel(df.iloc[1:], unit="city", time="year")
+    with pytest.raises(DataError, match="'gdp' not in the cities table"):
+        ok.join_reference(("gdp",))
+    with pytest.raises(DataError, match="unknown table 'pilots'"):
+        ok.join_reference(table="pilots")
