@@ -7,7 +7,7 @@ the traceback only with ``--debug``).
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +27,7 @@ reference_app = typer.Typer(help="Print the shipped China reference tables.", no
 app.add_typer(reference_app, name="reference")
 
 
-class TableFormat(str, Enum):
+class TableFormat(StrEnum):
     """Output formats for tables printed to stdout."""
 
     csv = "csv"

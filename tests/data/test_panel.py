@@ -236,7 +236,7 @@ def test_join_reference_adds_city_columns() -> None:
 
 def test_join_reference_errors() -> None:
     df = pd.DataFrame({"city": ["杭州", "330100"], "year": [2010, 2010]})
-    with pytest.raises(DataError, match="not city adcodes: '杭州'.*harmonise_cities"):
+    with pytest.raises(DataError, match=r"not city adcodes: '杭州'.*harmonise_cities"):
         Panel(df, unit="city", time="year").join_reference()
     ok = Panel(df.iloc[1:], unit="city", time="year")
     with pytest.raises(DataError, match="'gdp' not in the cities table"):
