@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from agglomera.errors import DataError, SpecError
 
 EMP = "年末单位从业人员数(万人)"
 GDP = "地区生产总值(万元)"
-
-HAS_HARMONISE = importlib.util.find_spec("agglomera.data.harmonise") is not None
-needs_harmonise = pytest.mark.skipif(
-    not HAS_HARMONISE, reason="agglomera.data.harmonise not written yet"
-)
-
 
 def _xlsx(
     tmp_path: Path,
@@ -461,7 +454,6 @@ def test_normalise_label() -> None:
 
 
 # ---------------------------------------------------------------------- harmonisation
-@needs_harmonise
 def test_harmonise_names_to_adcodes(tmp_path: Path) -> None:
     text = "城市,年末单位从业人员数(万人),\n,2018,2019\n杭州市,322.2,345.6\n宁波,180.5,181.5\n"
     panel = read_yearbook(_csv(tmp_path, "t.csv", text), mapping={EMP: "employment"})
@@ -471,7 +463,6 @@ def test_harmonise_names_to_adcodes(tmp_path: Path) -> None:
     assert "harmonise_cities" in _prov(panel)
 
 
-@needs_harmonise
 def test_harmonise_two_names_of_one_city_are_duplicates(tmp_path: Path) -> None:
     text = "城市,年末单位从业人员数(万人),\n,2018,2019\n杭州市,1,2\n杭州,3,4\n"
     with pytest.raises(DataError) as info:
