@@ -16,6 +16,7 @@ __all__ = [
     "EstimationError",
     "SpecError",
     "format_examples",
+    "plain_scalar",
 ]
 
 
@@ -57,11 +58,11 @@ def format_examples(items: Iterable[Any], *, limit: int = 5) -> str:
 
 
 def _tuple_repr(key: tuple[Any, ...]) -> str:
-    return "(" + ", ".join(repr(_plain(v)) for v in key) + ")"
+    return "(" + ", ".join(repr(plain_scalar(v)) for v in key) + ")"
 
 
-def _plain(value: Any) -> Any:
-    """Turn numpy scalars into Python scalars so messages read naturally."""
+def plain_scalar(value: Any) -> Any:
+    """Turn numpy (or Arrow) scalars into Python scalars so messages read naturally."""
     item = getattr(value, "item", None)
     if callable(item):
         try:

@@ -33,7 +33,7 @@ from typing import Any
 import narwhals as nw
 import pandas as pd
 
-from agglomera.errors import DataError, format_examples
+from agglomera.errors import DataError, format_examples, plain_scalar
 
 __all__ = [
     "AnyFrame",
@@ -312,7 +312,7 @@ def check_nonnegative_numeric(
             examples = collect_pandas(offending.head(5)).to_dict("records")
             raise DataError(
                 f"{fn_name}: column {col!r} has {count} negative value(s) (smallest "
-                f"{_plain(lowest)}); employment counts must be >= 0. First rows: "
+                f"{plain_scalar(lowest)}); employment counts must be >= 0. First rows: "
                 f"{format_examples(examples)}. Fix: correct or drop these rows."
             )
 
@@ -320,14 +320,4 @@ def check_nonnegative_numeric(
 def _first_row(frame: AnyFrame) -> dict[str, Any]:
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect("pyarrow")
-    return {k: _plain(v[0]) for k, v in frame.to_dict(as_series=False).items()}
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if callable(item):
-        try:
-            return item()
-        except (TypeError, ValueError):
-            return value
-    return value
+    return {k: plain_scalar(v[0]) for k, v in frame.to_dict(as_series=False).items()}

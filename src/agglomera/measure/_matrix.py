@@ -518,6 +518,9 @@ def make_row(key: str, label: Any, time: str | None, t: Any, **values: Any) -> d
 
 def dagum_parts(y: np.ndarray, groups: np.ndarray) -> dict[str, float]:
     """Dagum (1997) decomposition of the mean-difference Gini of ``y`` by ``groups``."""
+    # Every component is scale invariant: divide by the maximum first so that tiny values
+    # cannot underflow the means (e.g. a subnormal total divided by n becomes 0).
+    y = y / y.max()
     n = y.size
     mean = y.mean()
     labels = list(pd.unique(groups))
@@ -526,7 +529,7 @@ def dagum_parts(y: np.ndarray, groups: np.ndarray) -> dict[str, float]:
     sizes = np.array([p.size for p in parts], dtype=float)
     p_share = sizes / n
     s_share = sizes * means / (n * mean)
-    gini = float(np.abs(y[:, None] - y[None, :]).sum() / (2 * n * n * mean))
+    gini = float(np.abs(y[:, None] - y[None, :]).sum() / (2 * n * y.sum()))
     within = 0.0
     for k, part in enumerate(parts):
         if means[k] == 0:  # a group of zeros: no inequality inside it (and weight s_j = 0)
