@@ -51,6 +51,6 @@ def test_demo_command(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "Treatment coding rule" in out
     assert "simulated" in out
-    assert (tmp_path / "out" / "summary.md").read_text(encoding="utf-8").startswith(
-        "# agglomera demo"
+    assert (
+        (tmp_path / "out" / "summary.md").read_text(encoding="utf-8").startswith("# agglomera demo")
     )

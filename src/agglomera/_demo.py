@@ -63,7 +63,10 @@ def compute_demo(seed: int = 0) -> tuple[DemoOutputs, dict[str, pd.DataFrame]]:
         .astype({"cohort": "string"})
     )
     never = int((first_rows["treat_year"] == 0).sum())
-    cohorts.loc[len(cohorts)] = ["not treated by 2019", never, "(not listed)"]
+    never_row = pd.DataFrame(
+        {"cohort": ["not treated by 2019"], "cities": [never], "names": ["(not listed)"]}
+    )
+    cohorts = pd.concat([cohorts, never_row], ignore_index=True)
 
     lq = measure.location_quotient(
         frame[["adcode", "year", "emp_it", "emp_sci", "emp_total"]],
@@ -89,8 +92,10 @@ def compute_demo(seed: int = 0) -> tuple[DemoOutputs, dict[str, pd.DataFrame]]:
     scores = measure.composite_index(bay_frame, system, directions)
     coupling = measure.coupling_coordination(scores, form="standard")
     bay_coupling = pd.concat(
-        [bay_frame[["adcode", "year", "name_en"]].reset_index(drop=True),
-         coupling.to_frame().reset_index(drop=True)],
+        [
+            bay_frame[["adcode", "year", "name_en"]].reset_index(drop=True),
+            coupling.to_frame().reset_index(drop=True),
+        ],
         axis=1,
     )
 
@@ -170,22 +175,25 @@ def run_demo(out: Path, *, quiet: bool = False, seed: int = 0) -> DemoOutputs:
 def _markdown(outputs: DemoOutputs) -> str:
     last_year = outputs.bay_coupling["year"].max()
     last = outputs.bay_coupling[outputs.bay_coupling["year"] == last_year]
-    return "\n\n".join(
-        [
-            "# agglomera demo",
-            "The example data are simulated on real geography (adcodes, regions, census "
-            "population) and real innovative-city pilot years; see docs/datasets.md.",
-            "## Innovative-city pilot registry",
-            _markdown_table(outputs.pilots_by_batch),
-            f"**Treatment coding rule.** {outputs.coding_rule}",
-            "## Cohorts in the prefecture-level example panel",
-            _markdown_table(outputs.cohorts),
-            "## Mean talent location quotient by region",
-            _markdown_table(outputs.talent_lq_by_region),
-            f"## Zhejiang Bay Area coupling coordination, {last_year}",
-            _markdown_table(last),
-        ]
-    ) + "\n"
+    return (
+        "\n\n".join(
+            [
+                "# agglomera demo",
+                "The example data are simulated on real geography (adcodes, regions, census "
+                "population) and real innovative-city pilot years; see docs/datasets.md.",
+                "## Innovative-city pilot registry",
+                _markdown_table(outputs.pilots_by_batch),
+                f"**Treatment coding rule.** {outputs.coding_rule}",
+                "## Cohorts in the prefecture-level example panel",
+                _markdown_table(outputs.cohorts),
+                "## Mean talent location quotient by region",
+                _markdown_table(outputs.talent_lq_by_region),
+                f"## Zhejiang Bay Area coupling coordination, {last_year}",
+                _markdown_table(last),
+            ]
+        )
+        + "\n"
+    )
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

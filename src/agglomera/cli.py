@@ -86,9 +86,9 @@ def reference_cities(
 @app.command("demo")
 def demo(
     ctx: typer.Context,
-    out: Annotated[
-        Path, typer.Option("--out", help="Directory for the demo outputs.")
-    ] = Path("agglomera-demo"),
+    out: Annotated[Path, typer.Option("--out", help="Directory for the demo outputs.")] = Path(
+        "agglomera-demo"
+    ),
 ) -> None:
     """Run the demonstration on the shipped example data and write its outputs to OUT."""
     from agglomera._demo import run_demo

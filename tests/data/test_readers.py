@@ -35,7 +35,7 @@ def _xlsx(tmp_path: Path, name: str, sheets: dict[str, list[list[object]]]) -> P
 
 
 def _assert_clean(message: str) -> None:
-    for fragment in ("Traceback", "pandas/", "openpyxl/", "pyarrow/", "File \""):
+    for fragment in ("Traceback", "pandas/", "openpyxl/", "pyarrow/", 'File "'):
         assert fragment not in message
 
 
@@ -183,8 +183,11 @@ def test_top_level_alias(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------- Excel
 def test_xlsx_sheets_by_name_index_and_default(tmp_path: Path) -> None:
-    rows = [["城市", "adcode", "gdp", "员工"], ["杭州市", 330100, 18753.0, 322.2],
-            ["宁波市", 330200, 14594.9, 180.5]]
+    rows = [
+        ["城市", "adcode", "gdp", "员工"],
+        ["杭州市", 330100, 18753.0, 322.2],
+        ["宁波市", 330200, 14594.9, 180.5],
+    ]
     path = _xlsx(tmp_path, "t.xlsx", {"说明": [["本表数据"]], "数据": rows})
     for sheet in ("数据", 1, -1):
         df = read(path, sheet=sheet)
@@ -195,8 +198,13 @@ def test_xlsx_sheets_by_name_index_and_default(tmp_path: Path) -> None:
 
 
 def test_xlsx_header_na_values_and_trailing_blanks(tmp_path: Path) -> None:
-    rows = [["表1"], ["城市", "gdp", None], ["杭州市", 1.5, None], ["宁波市", "—", None],
-            [None, None, None]]
+    rows = [
+        ["表1"],
+        ["城市", "gdp", None],
+        ["杭州市", 1.5, None],
+        ["宁波市", "—", None],
+        [None, None, None],
+    ]
     df = read(_xlsx(tmp_path, "t.xlsx", {"S": rows}), header=1, na_values=["—"])
     assert list(df.columns) == ["城市", "gdp"]
     assert df["gdp"].tolist()[0] == 1.5 and math.isnan(df["gdp"].tolist()[1])

@@ -17,6 +17,7 @@ from agglomera.errors import DataError, SpecError
 EMP = "年末单位从业人员数(万人)"
 GDP = "地区生产总值(万元)"
 
+
 def _xlsx(
     tmp_path: Path,
     name: str,
@@ -250,12 +251,18 @@ def test_sheet_per_year(tmp_path: Path) -> None:
 def test_sheet_per_year_selected_sheet_and_year_filter(tmp_path: Path) -> None:
     path = _sheet_per_year(tmp_path)
     one = read_yearbook(
-        path, mapping={"从业人员/总数": "e"}, layout="sheet_per_year", sheet="2019年",
+        path,
+        mapping={"从业人员/总数": "e"},
+        layout="sheet_per_year",
+        sheet="2019年",
         harmonise=False,
     )
     assert one.times.tolist() == [2019]
     filt = read_yearbook(
-        path, mapping={"从业人员/总数": "e"}, layout="sheet_per_year", year=[2018],
+        path,
+        mapping={"从业人员/总数": "e"},
+        layout="sheet_per_year",
+        year=[2018],
         harmonise=False,
     )
     assert filt.times.tolist() == [2018]
@@ -265,8 +272,9 @@ def test_sheet_per_year_selected_sheet_and_year_filter(tmp_path: Path) -> None:
 def test_single_year_csv_year_from_argument_or_file_name(tmp_path: Path) -> None:
     text = "城市,地区生产总值(万元)\n杭州市,135094600\n宁波市,107458300\n"
     path = _csv(tmp_path, "gdp.csv", text)
-    panel = read_yearbook(path, mapping={GDP: "gdp"}, layout="sheet_per_year", year=2018,
-                          harmonise=False)
+    panel = read_yearbook(
+        path, mapping={GDP: "gdp"}, layout="sheet_per_year", year=2018, harmonise=False
+    )
     assert _cell(panel, "宁波市", 2018, "gdp") == 107458300.0
     named = _csv(tmp_path, "城市统计年鉴2019.csv", text)
     panel = read_yearbook(named, mapping={GDP: "gdp"}, layout="sheet_per_year", harmonise=False)
@@ -288,9 +296,7 @@ def test_long_layout_csv_and_parquet(tmp_path: Path) -> None:
     assert _cell(panel, "杭州市", 2019, "gdp") == 1.6
     assert _cell(panel, "宁波市", 2018, "pop") == 20.0
     assert not panel.is_balanced
-    frame = pd.DataFrame(
-        {"adcode": ["330100", "330200"], "year": [2018, 2018], "gdp": [1.5, 2.5]}
-    )
+    frame = pd.DataFrame({"adcode": ["330100", "330200"], "year": [2018, 2018], "gdp": [1.5, 2.5]})
     frame.to_parquet(tmp_path / "long.parquet")
     panel = read_yearbook(tmp_path / "long.parquet", mapping={"gdp": "gdp"}, layout="long")
     assert _cell(panel, "330200", 2018, "gdp") == 2.5
@@ -301,7 +307,9 @@ def test_long_layout_bad_year_cell(tmp_path: Path) -> None:
     text = "城市,年份,GDP\n杭州市,2018,1.5\n宁波市,二〇一八,2.5\n"
     with pytest.raises(DataError) as info:
         read_yearbook(
-            _csv(tmp_path, "long.csv", text), mapping={"GDP": "g"}, layout="long",
+            _csv(tmp_path, "long.csv", text),
+            mapping={"GDP": "g"},
+            layout="long",
             harmonise=False,
         )
     assert "line 3, field 2 should hold a year but holds '二〇一八'" in str(info.value)
@@ -331,7 +339,10 @@ def test_scope_selects_group_and_is_recorded(tmp_path: Path) -> None:
     mapping = {GDP: "gdp", "年末总人口(万人)": "pop"}
     for scope, gdp, pop in (("市辖区", 1500.0, 15.0), ("全市", 2000.0, 20.0)):
         panel = read_yearbook(
-            _scoped(tmp_path), mapping=mapping, layout="sheet_per_year", scope=scope,
+            _scoped(tmp_path),
+            mapping=mapping,
+            layout="sheet_per_year",
+            scope=scope,
             harmonise=False,
         )
         assert _cell(panel, "宁波市", 2018, "gdp") == gdp
@@ -349,9 +360,7 @@ def test_scope_selects_group_and_is_recorded(tmp_path: Path) -> None:
 
 def test_scope_without_groups_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="has no 全市/市辖区 column groups"):
-        read_yearbook(
-            _city_yearbook(tmp_path), mapping={EMP: "e"}, scope="全市", harmonise=False
-        )
+        read_yearbook(_city_yearbook(tmp_path), mapping={EMP: "e"}, scope="全市", harmonise=False)
 
 
 # ---------------------------------------------------------------------- error paths
@@ -370,7 +379,10 @@ def test_missing_label_lists_available_and_close_matches(tmp_path: Path) -> None
 
 def test_duplicate_city_in_a_year_names_sheet_and_rows(tmp_path: Path) -> None:
     rows: list[list[object]] = [
-        ["城市", GDP], ["杭州市", 1.0], ["宁波市", 2.0], ["杭州市", 3.0],
+        ["城市", GDP],
+        ["杭州市", 1.0],
+        ["宁波市", 2.0],
+        ["杭州市", 3.0],
     ]
     path = _xlsx(tmp_path, "dup.xlsx", {"2018年": rows})
     with pytest.raises(DataError) as info:

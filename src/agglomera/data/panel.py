@@ -374,8 +374,11 @@ class Panel:
         if variables is not None:
             for v in variables:
                 self._require(v)
-            columns = [self._unit, self._time, *[v for v in variables if v not in (
-                self._unit, self._time)]]
+            columns = [
+                self._unit,
+                self._time,
+                *[v for v in variables if v not in (self._unit, self._time)],
+            ]
         if not mask.any():
             raise DataError("subset: no rows left after subsetting. Fix: widen the selection.")
         note = "subset: " + (", ".join(notes) if notes else "variables")
@@ -606,4 +609,3 @@ def _as_adcode(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):06d}"
     return str(value).strip()
-
