@@ -1,0 +1,497 @@
+r"""One entry point for every DID estimator, shared argument checks and shared inference.
+
+:func:`estimate` validates its arguments once and dispatches to the estimator modules:
+
+==================  ======================================================  ======================
+``estimator``       method                                                  module
+==================  ======================================================  ======================
+``"cs"``            Callaway and Sant'Anna (2021) group-time ATTs (own)     ``policy.cs``
+``"sa"``            Sun and Abraham (2021) interaction-weighted             ``policy.twfe``
+``"bjs"``           Borusyak, Jaravel and Spiess (2024) imputation          ``policy.imputation``
+``"twfe"``          static two-way fixed effects                            ``policy.twfe``
+``"event_study"``   dynamic TWFE with relative-time dummies                 ``policy.twfe``
+``"dcdh"``          de Chaisemartin and D'Haultfœuille — not available yet  —
+==================  ======================================================  ======================
+
+The helpers :func:`normal_ci`, :func:`normal_pvalue`, :func:`wald_test`,
+:func:`event_study_frame`, :func:`attgt_frame` and :func:`cluster_codes` are shared by the
+estimator modules so that every result computes confidence intervals, p-values and the
+joint pre-trend test the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, cast
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.policy.design import TreatmentDesign
+from agglomera.policy.results import ATTGT_COLUMNS, EVENT_STUDY_COLUMNS, DIDResult
+
+__all__ = [
+    "AGGREGATIONS",
+    "ESTIMATORS",
+    "attgt_frame",
+    "check_choice",
+    "cluster_codes",
+    "estimate",
+    "event_study_frame",
+    "normal_ci",
+    "normal_pvalue",
+    "wald_test",
+]
+
+#: Estimators known to :func:`estimate`.
+ESTIMATORS: tuple[str, ...] = ("cs", "sa", "bjs", "twfe", "event_study", "dcdh")
+#: Aggregations of group-time effects.
+AGGREGATIONS: tuple[str, ...] = ("simple", "dynamic", "group", "calendar")
+METHODS: tuple[str, ...] = ("dr", "ipw", "reg")
+CONTROL_GROUPS: tuple[str, ...] = ("never", "notyet")
+BASE_PERIODS: tuple[str, ...] = ("varying", "universal")
+
+
+def estimate(
+    design: TreatmentDesign,
+    outcome: str,
+    *,
+    estimator: str = "cs",
+    controls: Sequence[str] = (),
+    method: str = "dr",
+    control_group: str = "never",
+    base_period: str = "varying",
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    aggregate: str = "simple",
+    bootstrap: int = 0,
+    seed: int | None = None,
+    **options: Any,
+) -> DIDResult:
+    r"""Estimate the effect of a staggered treatment with the chosen DID estimator.
+
+    Parameters
+    ----------
+    design : TreatmentDesign
+        From :func:`agglomera.policy.design`: cohorts, sample and balance rule.
+    outcome : str
+        Numeric outcome column of ``design.panel``.
+    estimator : {"cs", "sa", "bjs", "twfe", "event_study", "dcdh"}, default "cs"
+        ``"cs"`` Callaway and Sant'Anna (2021); ``"sa"`` Sun and Abraham (2021);
+        ``"bjs"`` Borusyak, Jaravel and Spiess (2024) imputation; ``"twfe"`` the static
+        two-way fixed-effects regression :math:`y_{it} = \alpha_i + \lambda_t + \beta
+        D_{it} + \varepsilon_{it}`; ``"event_study"`` its dynamic version with
+        relative-time dummies. ``"dcdh"`` (de Chaisemartin and D'Haultfœuille 2020) is not
+        available yet: the adapter to moderndid is future work, and asking for it raises
+        :class:`~agglomera.errors.SpecError`.
+    controls : sequence of str, default ()
+        Numeric covariates (missing values are an error, never dropped silently).
+    method : {"dr", "ipw", "reg"}, default "dr"
+        CS only: doubly robust, inverse probability weighting or outcome regression.
+    control_group : {"never", "notyet"}, default "never"
+        CS (and BJS where it applies): never-treated or not-yet-treated comparison units.
+        For ``"sa"`` the control cohort is ``"never"`` (never-treated units) or ``"last"``
+        (the last-treated cohort, with the periods from its treatment on dropped).
+    base_period : {"varying", "universal"}, default "varying"
+        CS only: base period of pre-treatment ATT(g, t) (R ``did``'s ``base_period``).
+    cluster : str, optional
+        Column to cluster standard errors by; default the unit.
+    alpha : float, default 0.05
+        Confidence intervals have level :math:`1 - \alpha`.
+    aggregate : {"simple", "dynamic", "group", "calendar"}, default "simple"
+        Aggregation reported as ``att``/``se``. ``"dynamic"`` = the average of the
+        post-treatment event-time effects :math:`e \ge 0`. TWFE reports its coefficient
+        (``"simple"`` only); the TWFE event study and SA support ``"simple"`` and
+        ``"dynamic"``.
+    bootstrap : int, default 0
+        Multiplier-bootstrap draws (CS); 0 = analytic standard errors.
+    seed : int, optional
+        Seed of the bootstrap.
+    **options
+        Estimator-specific options, e.g. ``window=(-k, m)`` for ``"event_study"`` and
+        ``"sa"`` (endpoints binned), passed on unchanged.
+
+    Returns
+    -------
+    DIDResult
+        ``meta`` records the estimator, conventions, balance rule, units and observations
+        used, and every drop with its reason; arguments that the chosen estimator does
+        not use are listed in ``meta["ignored"]``.
+
+    Raises
+    ------
+    SpecError
+        For an unknown estimator or an argument value that is not allowed (naming the
+        argument, the value and the allowed values), and for ``estimator="dcdh"``.
+    DataError
+        For a missing or non-numeric outcome, control or cluster column.
+
+    Notes
+    -----
+    Why not TWFE alone: with staggered adoption and effects that differ across cohorts or
+    grow with exposure, the TWFE coefficient is a weighted average of 2×2 comparisons some
+    of which use already-treated units as controls, with possibly negative weights
+    (de Chaisemartin and D'Haultfœuille 2020; Goodman-Bacon 2021); see
+    :func:`agglomera.policy.bacon_decomposition`.
+
+    References
+    ----------
+    Callaway, B., Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. *Journal of Econometrics* 225(2), 200–230.
+    Sun, L., Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+    heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175–199.
+    Borusyak, K., Jaravel, X., Spiess, J. (2024). Revisiting event-study designs: robust
+    and efficient estimation. *Review of Economic Studies* 91(6), 3253–3285.
+    de Chaisemartin, C., D'Haultfœuille, X. (2020). Two-way fixed effects estimators with
+    heterogeneous treatment effects. *American Economic Review* 110(9), 2964–2996.
+    """
+    if not isinstance(design, TreatmentDesign):
+        raise SpecError(
+            f"estimate() needs a TreatmentDesign from agglomera.policy.design(...); got "
+            f"{type(design).__name__}."
+        )
+    check_choice("estimator", estimator, ESTIMATORS)
+    if estimator == "dcdh":
+        raise SpecError(
+            "estimator='dcdh' (de Chaisemartin and D'Haultfœuille) is not available yet: its "
+            "adapter to moderndid is future work. Use estimator='cs', 'sa' or 'bjs'."
+        )
+    check_choice("aggregate", aggregate, AGGREGATIONS)
+    check_choice("method", method, METHODS)
+    allowed_cg = ("never", "last") if estimator == "sa" else CONTROL_GROUPS
+    check_choice("control_group", control_group, allowed_cg)
+    check_choice("base_period", base_period, BASE_PERIODS)
+    alpha = _check_alpha(alpha)
+    bootstrap = _check_nonneg_int("bootstrap", bootstrap)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise SpecError(f"seed must be an integer or None; got {seed!r}.")
+    controls = _check_controls(design, controls)
+    _check_outcome(design, outcome)
+    if cluster is not None:
+        _check_column(design, cluster, "cluster")
+
+    if estimator == "cs":
+        from agglomera.policy.cs import estimate_cs  # type: ignore[import-not-found,unused-ignore]
+
+        result: DIDResult = estimate_cs(
+            design,
+            outcome,
+            controls=controls,
+            method=cast(Literal["dr", "ipw", "reg"], method),
+            control_group=cast(Literal["never", "notyet"], control_group),
+            base_period=cast(Literal["varying", "universal"], base_period),
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=cast(Literal["simple", "dynamic", "group", "calendar"], aggregate),
+            bootstrap=bootstrap,
+            seed=seed,
+            **options,
+        )
+        return result
+    if estimator == "bjs":
+        from agglomera.policy.imputation import (  # type: ignore[import-not-found,unused-ignore]
+            estimate_bjs,
+        )
+
+        ignored = _ignored(method=method, base_period=base_period, bootstrap=bootstrap)
+        result = estimate_bjs(
+            design,
+            outcome,
+            controls=controls,
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=aggregate,
+            **options,
+        )
+        if ignored:
+            result.meta.setdefault("ignored", ignored)
+        return result
+
+    from agglomera.policy import twfe
+
+    if bootstrap:
+        raise SpecError(
+            f"bootstrap={bootstrap} is not available for estimator={estimator!r} (analytic "
+            "cluster-robust standard errors only). Use bootstrap=0."
+        )
+    allowed_options = () if estimator == "twfe" else ("window",)
+    unknown = sorted(set(options) - set(allowed_options))
+    if unknown:
+        raise SpecError(
+            f"estimator={estimator!r} does not take the option(s) {format_examples(unknown)}; "
+            f"allowed options: {format_examples(allowed_options) or 'none'}."
+        )
+    ignored = _ignored(method=method, base_period=base_period)
+    if estimator != "sa" and control_group != "never":
+        ignored["control_group"] = control_group
+    if estimator == "twfe":
+        result = twfe.estimate_twfe(
+            design,
+            outcome,
+            controls=controls,
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=aggregate,
+            **options,
+        )
+    elif estimator == "event_study":
+        result = twfe.estimate_event_study(
+            design,
+            outcome,
+            controls=controls,
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=aggregate,
+            **options,
+        )
+    else:
+        result = twfe.estimate_sa(
+            design,
+            outcome,
+            controls=controls,
+            control_group=control_group,
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=aggregate,
+            **options,
+        )
+    if ignored:
+        result.meta["ignored"] = ignored
+    return result
+
+
+# ---------------------------------------------------------------------- argument checks
+def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
+    """Raise :class:`SpecError` unless ``value`` is one of ``allowed``.
+
+    Parameters
+    ----------
+    name : str
+        Argument name (for the message).
+    value : object
+        The value given.
+    allowed : iterable of str
+        Allowed values.
+    """
+    allowed = tuple(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise SpecError(f"{name}={value!r} is not allowed; allowed: {format_examples(allowed)}.")
+
+
+def _check_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
+        raise SpecError(f"alpha must be a number in (0, 1); got {alpha!r}.")
+    value = float(alpha)
+    if not 0.0 < value < 1.0:
+        raise SpecError(f"alpha must be in (0, 1); got {alpha!r}.")
+    return value
+
+
+def _check_nonneg_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise SpecError(f"{name} must be a non-negative integer; got {value!r}.")
+    return int(value)
+
+
+def _check_column(design: TreatmentDesign, column: str, role: str) -> None:
+    if not isinstance(column, str):
+        raise SpecError(f"{role} must be a column name; got {column!r}.")
+    if column not in design.panel:
+        try:
+            design.panel.column(column)
+        except DataError as exc:
+            raise DataError(f"{role}: {exc}") from None
+    values = design.panel.column(column)
+    if values.isna().any():
+        raise DataError(
+            f"{role} column {column!r} has {int(values.isna().sum())} missing values. Fix: "
+            "fill them or drop those rows explicitly before building the design."
+        )
+
+
+def _check_outcome(design: TreatmentDesign, outcome: str) -> None:
+    if not isinstance(outcome, str):
+        raise SpecError(f"outcome must be a column name; got {outcome!r}.")
+    design.outcome_matrix(outcome)  # raises DataError for missing/non-numeric columns
+
+
+def _check_controls(design: TreatmentDesign, controls: Any) -> tuple[str, ...]:
+    if controls is None:
+        return ()
+    if isinstance(controls, str):
+        controls = (controls,)
+    out = tuple(controls)
+    bad = [c for c in out if not isinstance(c, str)]
+    if bad:
+        raise SpecError(f"controls must be column names; got {format_examples(bad)}.")
+    if out:
+        design.covariate_frame(out)  # raises DataError for missing columns / values
+    return out
+
+
+def _ignored(**kwargs: Any) -> dict[str, Any]:
+    defaults = {"method": "dr", "base_period": "varying", "bootstrap": 0}
+    return {k: v for k, v in kwargs.items() if v != defaults.get(k)}
+
+
+# ---------------------------------------------------------------------- shared inference
+def normal_ci(estimate: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
+    r"""Return the normal interval :math:`\hat\theta \pm z_{1-\alpha/2}\,\widehat{se}`.
+
+    Parameters
+    ----------
+    estimate, se : float
+        Point estimate and standard error.
+    alpha : float, default 0.05
+        One minus the confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``; NaN when the SE is not finite.
+    """
+    if not (math.isfinite(estimate) and math.isfinite(se)):
+        return (math.nan, math.nan)
+    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    return (float(estimate - z * se), float(estimate + z * se))
+
+
+def normal_pvalue(estimate: float, se: float) -> float:
+    r"""Return the two-sided normal p-value :math:`2\,(1 - \Phi(|\hat\theta / \widehat{se}|))`.
+
+    Returns NaN when ``se`` is zero or not finite.
+    """
+    if not (math.isfinite(estimate) and math.isfinite(se)) or se <= 0:
+        return math.nan
+    return float(2.0 * stats.norm.sf(abs(estimate / se)))
+
+
+def wald_test(
+    estimates: Sequence[float] | np.ndarray, cov: np.ndarray, *, rtol: float = 1e-10
+) -> tuple[float, int, float]:
+    r"""Joint Wald test that a vector of estimates is zero (e.g. all pre-trend leads).
+
+    .. math:: W = \hat\theta^\top \hat V^{+} \hat\theta \sim \chi^2_{r},\qquad
+              r = \operatorname{rank}(\hat V),
+
+    with :math:`\hat V^{+}` the Moore–Penrose pseudo-inverse, so that a singular
+    covariance (e.g. collinear leads) is handled by testing the identified directions.
+
+    Parameters
+    ----------
+    estimates : array-like, shape (k,)
+        Estimates.
+    cov : numpy.ndarray, shape (k, k)
+        Their covariance matrix.
+    rtol : float, default 1e-10
+        Relative cut-off for singular values in the pseudo-inverse and the rank.
+
+    Returns
+    -------
+    tuple
+        ``(statistic, df, pvalue)``; ``(nan, 0, nan)`` when there is nothing to test.
+    """
+    theta = np.asarray(estimates, dtype=float).ravel()
+    v = np.asarray(cov, dtype=float).reshape(theta.size, theta.size)
+    keep = np.isfinite(theta)
+    theta, v = theta[keep], v[np.ix_(keep, keep)]
+    if theta.size == 0 or not np.isfinite(v).all():
+        return (math.nan, 0, math.nan)
+    v = (v + v.T) / 2.0
+    rank = int(np.linalg.matrix_rank(v, rtol=rtol)) if v.any() else 0
+    if rank == 0:
+        return (math.nan, 0, math.nan)
+    stat = float(theta @ np.linalg.pinv(v, rcond=rtol, hermitian=True) @ theta)
+    return (stat, rank, float(stats.chi2.sf(stat, rank)))
+
+
+def event_study_frame(
+    rel_time: Sequence[int] | np.ndarray,
+    estimate: Sequence[float] | np.ndarray,
+    se: Sequence[float] | np.ndarray,
+    n: Sequence[int] | np.ndarray,
+    *,
+    alpha: float = 0.05,
+    crit: float | None = None,
+) -> pd.DataFrame:
+    r"""Build the standard event-study table of :class:`DIDResult`.
+
+    Parameters
+    ----------
+    rel_time, estimate, se, n : array-like
+        Event time :math:`e`, effect, standard error and number of units contributing.
+    alpha : float, default 0.05
+        Pointwise level when ``crit`` is None.
+    crit : float, optional
+        Critical value for the band (e.g. a bootstrap sup-t value for uniform bands);
+        default the normal :math:`z_{1-\alpha/2}`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rel_time``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``n`` sorted by
+        ``rel_time``.
+    """
+    est = np.asarray(estimate, dtype=float)
+    s = np.asarray(se, dtype=float)
+    c = float(stats.norm.ppf(1.0 - alpha / 2.0)) if crit is None else float(crit)
+    frame = pd.DataFrame(
+        {
+            "rel_time": np.asarray(rel_time, dtype=np.int64),
+            "estimate": est,
+            "se": s,
+            "ci_low": est - c * s,
+            "ci_high": est + c * s,
+            "n": np.asarray(n, dtype=np.int64),
+        },
+        columns=list(EVENT_STUDY_COLUMNS),
+    )
+    return frame.sort_values("rel_time", kind="mergesort").reset_index(drop=True)
+
+
+def attgt_frame(
+    cohort: Sequence[int] | np.ndarray = (),
+    time: Sequence[int] | np.ndarray = (),
+    estimate: Sequence[float] | np.ndarray = (),
+    se: Sequence[float] | np.ndarray = (),
+) -> pd.DataFrame:
+    """Build the standard ATT(g, t) table (``cohort``, ``time``, ``estimate``, ``se``).
+
+    Called without arguments it returns the empty table with the right columns.
+    """
+    frame = pd.DataFrame(
+        {
+            "cohort": np.asarray(cohort, dtype=np.int64),
+            "time": np.asarray(time, dtype=np.int64),
+            "estimate": np.asarray(estimate, dtype=float),
+            "se": np.asarray(se, dtype=float),
+        },
+        columns=list(ATTGT_COLUMNS),
+    )
+    return frame.sort_values(["cohort", "time"], kind="mergesort").reset_index(drop=True)
+
+
+def cluster_codes(design: TreatmentDesign, cluster: str | None) -> tuple[str, np.ndarray]:
+    """Return the cluster variable's name and integer codes aligned with ``panel.to_frame()``.
+
+    Parameters
+    ----------
+    design : TreatmentDesign
+        The design.
+    cluster : str or None
+        Column to cluster by; None = the unit.
+
+    Returns
+    -------
+    tuple
+        ``(name, codes)`` with ``codes`` an int64 array (0..G-1) per row.
+    """
+    name = design.unit if cluster is None else cluster
+    values = design.panel.column(name)
+    if values.isna().any():
+        raise DataError(f"cluster column {name!r} has missing values.")
+    codes, _ = pd.factorize(values, sort=True)
+    return name, codes.astype(np.int64)
