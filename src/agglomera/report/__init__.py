@@ -1,0 +1,51 @@
+"""Publication output: the report table model and its writers.
+
+* :class:`Table` — one immutable table (title, label, columns with spanning groups, row
+  groups/panels, notes) built by :meth:`Table.from_frame`, :meth:`Table.from_result` or
+  :meth:`Table.regression` (from :class:`ModelColumn` s or DID results);
+* writers, each a function of a table: :func:`to_latex` (booktabs), :func:`to_markdown`,
+  :func:`to_html` (with :data:`THREE_LINE_CSS`), :func:`to_csv`, :func:`write_docx` /
+  :func:`docx_bytes` (Word three-line tables);
+* :mod:`~agglomera.report.labels` — the English/Chinese label sets.
+"""
+
+from __future__ import annotations
+
+from agglomera.report.csv_table import to_csv
+from agglomera.report.docx_table import docx_bytes, write_docx
+from agglomera.report.html_table import THREE_LINE_CSS, to_html
+from agglomera.report.labels import LABELS, label, star_note, translate
+from agglomera.report.latex import escape_latex, to_latex
+from agglomera.report.markdown import escape_markdown, to_markdown
+from agglomera.report.models import ModelColumn
+from agglomera.report.table import (
+    Column,
+    Row,
+    RowGroup,
+    Table,
+    format_number,
+    significance_stars,
+)
+
+__all__ = [
+    "LABELS",
+    "THREE_LINE_CSS",
+    "Column",
+    "ModelColumn",
+    "Row",
+    "RowGroup",
+    "Table",
+    "docx_bytes",
+    "escape_latex",
+    "escape_markdown",
+    "format_number",
+    "label",
+    "significance_stars",
+    "star_note",
+    "to_csv",
+    "to_html",
+    "to_latex",
+    "to_markdown",
+    "translate",
+    "write_docx",
+]
