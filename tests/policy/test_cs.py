@@ -17,7 +17,7 @@ import pytest
 from agglomera import Panel, datasets, policy
 from agglomera.errors import DataError, EstimationError, SpecError
 from agglomera.policy import _cs_core as core
-from agglomera.policy.estimate import estimate
+from agglomera.policy.estimation import estimate
 
 REF = Path(__file__).parents[1] / "reference" / "policy"
 

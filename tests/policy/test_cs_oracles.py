@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from agglomera import Panel, policy
-from agglomera.policy.estimate import estimate
+from agglomera.policy.estimation import estimate
 
 REF = Path(__file__).parents[1] / "reference" / "policy"
 

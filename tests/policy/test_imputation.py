@@ -369,7 +369,7 @@ def test_bad_arguments():
 
 # ---------------------------------------------------------------------- result shape & dispatch
 def test_event_study_leads_and_dispatcher(mpdta_design):
-    from agglomera.policy.estimate import estimate
+    from agglomera.policy.estimation import estimate
 
     _, d = mpdta_design
     r = estimate(d, "lemp", estimator="bjs", aggregate="dynamic")

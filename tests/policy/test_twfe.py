@@ -18,7 +18,7 @@ import pytest
 from agglomera import Panel, datasets, policy
 from agglomera.errors import DataError, SpecError
 from agglomera.policy import twfe
-from agglomera.policy.estimate import normal_ci, normal_pvalue, wald_test
+from agglomera.policy.estimation import normal_ci, normal_pvalue, wald_test
 
 MPDTA = Path(__file__).resolve().parents[1] / "reference" / "policy" / "mpdta.csv"
 

@@ -8,7 +8,7 @@ adoption with heterogeneous effects.
 
 from agglomera.policy.bacon import BaconResult, bacon_decomposition
 from agglomera.policy.design import TreatmentDesign, design
-from agglomera.policy.estimate import estimate
+from agglomera.policy.estimation import estimate
 from agglomera.policy.results import DIDResult
 
 __all__ = [

@@ -1,6 +1,6 @@
 r"""Callaway and Sant'Anna (2021) staggered DID on a :class:`TreatmentDesign` (own core).
 
-:func:`estimate_cs` is what :func:`agglomera.policy.estimate` calls for
+:func:`estimate_cs` is what :func:`agglomera.policy.estimation` calls for
 ``estimator="cs"``: it turns the design into arrays, runs the vectorised core
 (:mod:`agglomera.policy._cs_core`) and wraps the result in a
 :class:`~agglomera.policy.results.DIDResult`. Conventions follow R ``did`` (2.x) with
@@ -20,7 +20,7 @@ import pandas as pd
 from agglomera.errors import DataError, SpecError, format_examples
 from agglomera.policy import _cs_core as core
 from agglomera.policy.design import TreatmentDesign
-from agglomera.policy.estimate import (
+from agglomera.policy.estimation import (
     attgt_frame,
     event_study_frame,
     normal_ci,

@@ -34,7 +34,7 @@ from agglomera.policy._imputation_core import (
     lead_regression,
 )
 from agglomera.policy.design import TreatmentDesign
-from agglomera.policy.estimate import (
+from agglomera.policy.estimation import (
     attgt_frame,
     check_choice,
     cluster_codes,

@@ -38,7 +38,7 @@ import pandas as pd
 
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.policy.design import TreatmentDesign
-from agglomera.policy.estimate import (
+from agglomera.policy.estimation import (
     attgt_frame,
     event_study_frame,
     normal_ci,
