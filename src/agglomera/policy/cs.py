@@ -22,9 +22,8 @@ from agglomera.policy import _cs_core as core
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.estimation import (
     attgt_frame,
+    did_result,
     event_study_frame,
-    normal_ci,
-    normal_pvalue,
     wald_test,
 )
 from agglomera.policy.results import DIDResult
@@ -340,11 +339,10 @@ def estimate_cs(
         "critical_value_event_study": crit_es,
         "critical_value_attgt": crit_cells,
     }
-    return DIDResult(
-        att=att,
-        se=se,
-        ci=normal_ci(att, se, alpha),
-        pvalue=normal_pvalue(att, se),
+    return did_result(
+        att,
+        se,
+        alpha=alpha,
         event_study=es,
         attgt=attgt,
         pretrend_pvalue=float(pre_p),

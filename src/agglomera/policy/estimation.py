@@ -338,6 +338,36 @@ def _ignored(**kwargs: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- shared inference
+def did_result(
+    att: float,
+    se: float,
+    *,
+    alpha: float,
+    meta: dict[str, Any],
+    event_study: pd.DataFrame | None = None,
+    attgt: pd.DataFrame | None = None,
+    pretrend_pvalue: float = math.nan,
+) -> DIDResult:
+    """Assemble a :class:`DIDResult` with the normal CI and p-value of ``att``.
+
+    Missing tables become the empty event-study / ATT(g,t) frames with the standard columns.
+    """
+    return DIDResult(
+        att=att,
+        se=se,
+        ci=normal_ci(att, se, alpha),
+        pvalue=normal_pvalue(att, se),
+        event_study=(
+            event_study
+            if event_study is not None
+            else event_study_frame([], [], [], [], alpha=alpha)
+        ),
+        attgt=attgt if attgt is not None else attgt_frame(),
+        pretrend_pvalue=float(pretrend_pvalue),
+        meta=meta,
+    )
+
+
 def normal_ci(estimate: float, se: float, alpha: float = 0.05) -> tuple[float, float]:
     r"""Return the normal interval :math:`\hat\theta \pm z_{1-\alpha/2}\,\widehat{se}`.
 

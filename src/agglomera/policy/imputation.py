@@ -38,9 +38,8 @@ from agglomera.policy.estimation import (
     attgt_frame,
     check_choice,
     cluster_codes,
+    did_result,
     event_study_frame,
-    normal_ci,
-    normal_pvalue,
 )
 from agglomera.policy.results import DIDResult
 
@@ -343,11 +342,10 @@ def estimate_bjs(
         "notes": notes,
         "seconds": _time.perf_counter() - t_start,
     }
-    return DIDResult(
-        att=att,
-        se=se,
-        ci=normal_ci(att, se, alpha),
-        pvalue=normal_pvalue(att, se),
+    return did_result(
+        att,
+        se,
+        alpha=alpha,
         event_study=es,
         attgt=at,
         pretrend_pvalue=float(pre["info"].get("pvalue", math.nan)),

@@ -40,9 +40,8 @@ from agglomera.errors import DataError, EstimationError, SpecError, format_examp
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.estimation import (
     attgt_frame,
+    did_result,
     event_study_frame,
-    normal_ci,
-    normal_pvalue,
     wald_test,
 )
 from agglomera.policy.results import DIDResult
@@ -137,13 +136,10 @@ def estimate_twfe(
     se = _sqrt(fit.vcov[fit.names.index("treat_d"), fit.names.index("treat_d")])
     meta = _meta(design, outcome, data, fit, "twfe", "Two-way fixed effects (TWFE)", alpha)
     meta["aggregate"] = "simple"
-    return DIDResult(
-        att=att,
-        se=se,
-        ci=normal_ci(att, se, alpha),
-        pvalue=normal_pvalue(att, se),
-        event_study=event_study_frame([], [], [], [], alpha=alpha),
-        attgt=attgt_frame(),
+    return did_result(
+        att,
+        se,
+        alpha=alpha,
         meta=meta,
     )
 
@@ -268,13 +264,11 @@ def estimate_event_study(
     )
     meta["collinear"] = collinear
     meta["coefficients"] = dict(zip(est_levels, beta.tolist(), strict=True))
-    return DIDResult(
-        att=att,
-        se=se,
-        ci=normal_ci(att, se, alpha),
-        pvalue=normal_pvalue(att, se),
+    return did_result(
+        att,
+        se,
+        alpha=alpha,
         event_study=es,
-        attgt=attgt_frame(),
         pretrend_pvalue=p_pre,
         meta=meta,
     )
@@ -471,11 +465,10 @@ def estimate_sa(
     meta["cells"] = pd.DataFrame(
         {"cohort": cell_g, "rel_time": cell_e, "estimate": delta, "n_obs": n_cell}
     )
-    return DIDResult(
-        att=att,
-        se=se,
-        ci=normal_ci(att, se, alpha),
-        pvalue=normal_pvalue(att, se),
+    return did_result(
+        att,
+        se,
+        alpha=alpha,
         event_study=es,
         attgt=attgt,
         pretrend_pvalue=p_pre,
