@@ -6,8 +6,8 @@ innovative-city pilot with modern difference-in-differences, analyse the two-way
 between industry and talent agglomeration, and write publication-ready reports.
 
 Subpackages are imported on first use: ``agglomera.reference``, ``agglomera.datasets``,
-``agglomera.data`` (and, as they land, ``measure``, ``policy``, ``interaction``,
-``spatial``, ``describe``, ``report``, ``study``).
+``agglomera.data``, ``agglomera.measure``, ``agglomera.policy``,
+``agglomera.describe``, ``agglomera.pretest`` and ``agglomera.report``.
 """
 
 from __future__ import annotations
@@ -30,11 +30,9 @@ _SUBPACKAGES = {
     "reference",
     "measure",
     "policy",
-    "interaction",
-    "spatial",
     "describe",
+    "pretest",
     "report",
-    "study",
 }
 
 
