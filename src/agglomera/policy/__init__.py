@@ -9,13 +9,29 @@ adoption with heterogeneous effects.
 from agglomera.policy.bacon import BaconResult, bacon_decomposition
 from agglomera.policy.design import TreatmentDesign, design
 from agglomera.policy.estimation import estimate
+from agglomera.policy.heterogeneity import HeterogeneityResult, heterogeneity
+from agglomera.policy.mechanism import MechanismResult, mechanism
+from agglomera.policy.psm import PSMResult, psm_did
 from agglomera.policy.results import DIDResult
+from agglomera.policy.robustness import drop_never_treated, exclude, fake_timing
+from agglomera.policy.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
 __all__ = [
     "BaconResult",
     "DIDResult",
+    "HeterogeneityResult",
+    "MechanismResult",
+    "PSMResult",
     "TreatmentDesign",
+    "WildBootstrapResult",
     "bacon_decomposition",
     "design",
+    "drop_never_treated",
     "estimate",
+    "exclude",
+    "fake_timing",
+    "heterogeneity",
+    "mechanism",
+    "psm_did",
+    "wild_bootstrap",
 ]
