@@ -33,7 +33,7 @@ case "$task" in
     ;;
   test)
     ensure_venv
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark,spatial]'
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark,spatial,dcdh]'
     bash scripts/install-system-deps.sh
     .venv/bin/python -m pytest "$@"
     ;;

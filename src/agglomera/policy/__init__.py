@@ -10,7 +10,9 @@ from agglomera.policy.bacon import BaconResult, bacon_decomposition
 from agglomera.policy.design import TreatmentDesign, design
 from agglomera.policy.estimation import estimate
 from agglomera.policy.heterogeneity import HeterogeneityResult, heterogeneity
+from agglomera.policy.honest import HonestResult, honest_did
 from agglomera.policy.mechanism import MechanismResult, mechanism
+from agglomera.policy.placebo import PlaceboResult, draw_cohorts, placebo
 from agglomera.policy.psm import PSMResult, psm_did
 from agglomera.policy.results import DIDResult
 from agglomera.policy.robustness import drop_never_treated, exclude, fake_timing
@@ -20,18 +22,23 @@ __all__ = [
     "BaconResult",
     "DIDResult",
     "HeterogeneityResult",
+    "HonestResult",
     "MechanismResult",
     "PSMResult",
+    "PlaceboResult",
     "TreatmentDesign",
     "WildBootstrapResult",
     "bacon_decomposition",
     "design",
+    "draw_cohorts",
     "drop_never_treated",
     "estimate",
     "exclude",
     "fake_timing",
     "heterogeneity",
+    "honest_did",
     "mechanism",
+    "placebo",
     "psm_did",
     "wild_bootstrap",
 ]

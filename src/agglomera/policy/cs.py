@@ -313,6 +313,7 @@ def estimate_cs(
         "n_units": int(y.shape[0]),
         "n_obs": int(np.isfinite(y).sum()),
         "n_clusters": n_clusters,
+        "event_study_vcov": core.covariance(dyn.inf, clusters),
         "n_units_missing_outcome": n_gap,
         "dropped": dropped,
         "notes": notes,

@@ -10,7 +10,7 @@ r"""One entry point for every DID estimator, shared argument checks and shared i
 ``"bjs"``           Borusyak, Jaravel and Spiess (2024) imputation          ``policy.imputation``
 ``"twfe"``          static two-way fixed effects                            ``policy.twfe``
 ``"event_study"``   dynamic TWFE with relative-time dummies                 ``policy.twfe``
-``"dcdh"``          de Chaisemartin and D'Haultfœuille — not available yet  —
+``"dcdh"``          de Chaisemartin and D'Haultfœuille, through moderndid    ``policy.dcdh``
 ==================  ======================================================  ======================
 
 The helpers :func:`normal_ci`, :func:`normal_pvalue`, :func:`wald_test`,
@@ -84,9 +84,10 @@ def estimate(
         ``"bjs"`` Borusyak, Jaravel and Spiess (2024) imputation; ``"twfe"`` the static
         two-way fixed-effects regression :math:`y_{it} = \alpha_i + \lambda_t + \beta
         D_{it} + \varepsilon_{it}`; ``"event_study"`` its dynamic version with
-        relative-time dummies. ``"dcdh"`` (de Chaisemartin and D'Haultfœuille 2020) is not
-        available yet: the adapter to moderndid is future work, and asking for it raises
-        :class:`~agglomera.errors.SpecError`.
+        relative-time dummies. ``"dcdh"``: de Chaisemartin and D'Haultfœuille (2020, 2024)
+        event-study estimators through moderndid 0.2.0 (optional extra ``dcdh``; balanced
+        panels; comparisons are always not-yet switchers, so ``control_group`` is recorded
+        as ignored).
     controls : sequence of str, default ()
         Numeric covariates (missing values are an error, never dropped silently).
     method : {"dr", "ipw", "reg"}, default "dr"
@@ -125,7 +126,7 @@ def estimate(
     ------
     SpecError
         For an unknown estimator or an argument value that is not allowed (naming the
-        argument, the value and the allowed values), and for ``estimator="dcdh"``.
+        argument, the value and the allowed values).
     DataError
         For a missing or non-numeric outcome, control or cluster column.
 
@@ -154,11 +155,6 @@ def estimate(
             f"{type(design).__name__}."
         )
     check_choice("estimator", estimator, ESTIMATORS)
-    if estimator == "dcdh":
-        raise SpecError(
-            "estimator='dcdh' (de Chaisemartin and D'Haultfœuille) is not available yet: its "
-            "adapter to moderndid is future work. Use estimator='cs', 'sa' or 'bjs'."
-        )
     check_choice("aggregate", aggregate, AGGREGATIONS)
     check_choice("method", method, METHODS)
     allowed_cg = ("never", "last") if estimator == "sa" else CONTROL_GROUPS
@@ -173,6 +169,29 @@ def estimate(
     if cluster is not None:
         _check_column(design, cluster, "cluster")
 
+    if estimator == "dcdh":
+        from agglomera.policy.dcdh import estimate_dcdh
+
+        if seed is not None and bootstrap:
+            options.setdefault("random_state", seed)
+        if bootstrap:
+            options.setdefault("boot", True)
+            options.setdefault("biters", bootstrap)
+        ignored = _ignored(method=method, base_period=base_period)
+        if control_group != "never":
+            ignored["control_group"] = control_group
+        result = estimate_dcdh(
+            design,
+            outcome,
+            controls=controls,
+            cluster=cluster,
+            alpha=alpha,
+            aggregate=cast(Literal["simple", "dynamic"], aggregate),
+            **options,
+        )
+        if ignored:
+            result.meta.setdefault("ignored", ignored)
+        return result
     if estimator == "cs":
         from agglomera.policy.cs import estimate_cs  # type: ignore[import-not-found,unused-ignore]
 
