@@ -311,7 +311,6 @@ def test_sa_rejects_undefined_aggregations(mpdta) -> None:
     ("kwargs", "match"),
     [
         ({"estimator": "ols"}, r"estimator='ols'.*allowed"),
-        ({"estimator": "dcdh"}, "not available yet"),
         ({"method": "ml"}, r"method='ml'"),
         ({"control_group": "all"}, r"control_group='all'"),
         ({"aggregate": "total"}, r"aggregate='total'"),

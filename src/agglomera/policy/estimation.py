@@ -180,7 +180,7 @@ def estimate(
         ignored = _ignored(method=method, base_period=base_period)
         if control_group != "never":
             ignored["control_group"] = control_group
-        result = estimate_dcdh(
+        dcdh_result = estimate_dcdh(
             design,
             outcome,
             controls=controls,
@@ -190,8 +190,8 @@ def estimate(
             **options,
         )
         if ignored:
-            result.meta.setdefault("ignored", ignored)
-        return result
+            dcdh_result.meta.setdefault("ignored", ignored)
+        return dcdh_result
     if estimator == "cs":
         from agglomera.policy.cs import estimate_cs  # type: ignore[import-not-found,unused-ignore]
 
