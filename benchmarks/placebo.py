@@ -277,7 +277,7 @@ Each tool runs in its own subprocess (peak MB = its `VmHWM`, including Python, p
 the data); every timed call follows one untimed warm-up fit. Loops run on the first 100
 draws (csdid: 20) and are **extrapolated linearly** to 1000 draws (marked). "max abs Δ"
 compares a loop's placebo estimates with the fast path's for the same assignments.
-Targets (issue 4): ≥ 50× faster than looping pyfixest (TWFE) and than looping the CS
+Targets: ≥ 50× faster than looping pyfixest (TWFE) and than looping the CS
 engine, indicatively ≤ 2 s (TWFE) and ≤ 5 s (CS) on 2 cores.
 
 {MARKER}

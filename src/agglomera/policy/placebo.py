@@ -275,8 +275,8 @@ def placebo(
     p_value : {"share", "plus1"}, default "share"
         ``"share"``: :math:`p = c / R` with :math:`c = \#\{r : |\hat\beta^*_r| \ge
         |\hat\beta|\}` — the share of placebo estimates at least as large in absolute
-        value, as reported by Stata ``ritest`` (Heß 2017) and pyfixest's ``ritest``, and
-        as defined in the issue. ``"plus1"``: :math:`p = (1 + c)/(1 + R)`, which counts
+        value, as reported by Stata ``ritest`` (Heß 2017) and pyfixest's ``ritest``.
+        ``"plus1"``: :math:`p = (1 + c)/(1 + R)`, which counts
         the actual assignment among the draws and is an exact level-:math:`\alpha` test
         with randomly sampled re-assignments (Phipson and Smyth 2010); never 0. Both
         are stored in ``meta``.
