@@ -185,7 +185,10 @@ def innovative_city(
     in ``truth["always_treated"]``. Because the effect grows with exposure and cohorts
     differ in timing, TWFE is biased for ``att_simple``.
 
-    Mechanisms: R&D expenditure :math:`= GRP_{it}\,\cdot` (intensity) ``· exp(0.10 D)``;
+    Mechanisms: :math:`\ln RD^0_{it} = \ln RD_{i,2003} + \bar g_t + \xi_{it}` (the city's
+    first-year level from GRP and an R&D intensity that is higher in talent-rich and pilot
+    cities, a common growth path :math:`\bar g_t` and AR(1) noise, so untreated paths are
+    parallel in logs), :math:`RD = RD^0 \exp(0.10 D)`;
     patents :math:`= \mathrm{round}\{\exp(3.6 + 0.9 \ln RD^0 + 0.2 u_i + \zeta_{it} +
     D(0.9 \cdot 0.10 + 0.06))\}` (total log effect 0.15). Controls (GRP per capita,
     industry shares, FDI, S&T fiscal share, students) are not affected by the pilot.
@@ -457,9 +460,14 @@ def _simulate(
     students = pop * 0.15 * logistic(-2.6 + col(1.0 * m + 0.3 * u) + 0.05 * t03 + n_stu)
 
     # mechanisms
+    # ln RD0 = city level in the first year + a common growth path + AR(1) noise, so that the
+    # untreated R&D paths are parallel in logs (the city level follows GRP and an R&D
+    # intensity that is higher in talent-rich and pilot cities)
     grp_total = grp_pc * pop / 1e4  # 100 million yuan
-    intensity = 0.06 * logistic(-2.3 + col(0.4 * u + 0.3 * pilot) + 0.06 * t03 + n_rd)
-    rd0 = grp_total * intensity
+    intensity = 0.06 * logistic(-2.3 + col(0.4 * u + 0.3 * pilot) + 0.06 * t03)
+    log_rd = np.log(grp_total * intensity)
+    common_path = (log_rd - log_rd[:, :1]).mean(axis=0, keepdims=True)
+    rd0 = np.exp(log_rd[:, :1] + common_path + n_rd)
     rd1 = rd0 * np.exp(RD_LOG_EFFECT)
     lp0 = 3.6 + PATENT_ELASTICITY_RD * np.log(rd0) + col(0.2 * u) + n_pat
     pat0 = np.round(np.exp(lp0))
