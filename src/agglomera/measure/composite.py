@@ -16,6 +16,7 @@ functions' docstrings.
 from __future__ import annotations
 
 import html
+from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,14 +54,16 @@ Scope = Literal["pooled", "per_year"]
 Zeros = Literal["ln0", "shift", "rescale"]
 
 
-class _Printable:
+class _Printable(ABC):
     """Shared ``summary`` / ``_repr_html_`` from a heading and a table."""
 
+    @abstractmethod
     def _heading(self) -> str:
-        raise NotImplementedError
+        """Return a one-line description of the result."""
 
+    @abstractmethod
     def _table(self) -> pd.DataFrame:
-        raise NotImplementedError
+        """Return the main table shown by ``summary``."""
 
     def summary(self) -> str:
         """Return a plain-text summary: the conventions and the main table."""
