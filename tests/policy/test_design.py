@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agglomera import Panel, datasets, policy, reference
+from agglomera import Panel, policy, reference
 from agglomera.errors import DataError, SpecError
 
 MPDTA = Path(__file__).resolve().parents[1] / "reference" / "policy" / "mpdta.csv"
@@ -18,11 +18,6 @@ MPDTA = Path(__file__).resolve().parents[1] / "reference" / "policy" / "mpdta.cs
 @pytest.fixture(scope="module")
 def mpdta() -> Panel:
     return Panel(pd.read_csv(MPDTA), unit="countyreal", time="year")
-
-
-@pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
 
 
 def _toy(cohorts: dict[str, float], years=range(2001, 2006)) -> pd.DataFrame:

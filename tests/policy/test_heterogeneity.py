@@ -13,23 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agglomera import Panel, datasets, policy
+from agglomera import Panel, policy
 from agglomera.errors import DataError, SpecError
 from agglomera.policy import twfe
 from agglomera.policy.estimation import wald_test
 from agglomera.policy.heterogeneity import heterogeneity
-
-
-@pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
-
-
-@pytest.fixture(scope="module")
-def design(example) -> policy.TreatmentDesign:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return policy.design(example.panel, cohort="treat_year")
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agglomera import datasets, policy
+from agglomera import policy
 from agglomera.errors import DataError, SpecError
 from agglomera.policy.mechanism import THREE_STEP_WARNING, mechanism
-
-
-@pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
 
 
 @pytest.fixture(scope="module")

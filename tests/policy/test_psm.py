@@ -7,23 +7,11 @@ import warnings
 import numpy as np
 import pytest
 
-from agglomera import datasets, policy
+from agglomera import policy
 from agglomera.errors import DataError, SpecError
 from agglomera.policy.psm import logit_irls, psm_did
 
 COVARIATES = ["grp_pc", "secondary_share", "fdi_gdp", "st_fiscal_share", "students"]
-
-
-@pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
-
-
-@pytest.fixture(scope="module")
-def design(example) -> policy.TreatmentDesign:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return policy.design(example.panel, cohort="treat_year")
 
 
 @pytest.fixture(scope="module")

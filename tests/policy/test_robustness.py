@@ -8,21 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agglomera import datasets, policy
+from agglomera import policy
 from agglomera.errors import DataError, SpecError
 from agglomera.policy.robustness import drop_never_treated, exclude, fake_timing
-
-
-@pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
-
-
-@pytest.fixture(scope="module")
-def design(example) -> policy.TreatmentDesign:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return policy.design(example.panel, cohort="treat_year")
 
 
 def _quiet_design(panel, **kw):

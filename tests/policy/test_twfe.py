@@ -45,11 +45,6 @@ def mpdta(mpdta_frame: pd.DataFrame) -> policy.TreatmentDesign:
 
 
 @pytest.fixture(scope="module")
-def example():
-    return datasets.innovative_city("prefecture", seed=0)
-
-
-@pytest.fixture(scope="module")
 def example_design(example) -> policy.TreatmentDesign:
     with pytest.warns(UserWarning, match="single unit"):
         return policy.design(example.panel, policy="innovative_city")
