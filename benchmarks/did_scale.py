@@ -57,9 +57,10 @@ import sys
 import time
 from pathlib import Path
 
+from _harness import append_doc, peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
-DOC = ROOT / "docs" / "benchmarks.md"
 PERIODS = 10
 COHORTS = (4, 6, 8)
 CONTROLS = ("x1", "x2")
@@ -140,20 +141,6 @@ def ensure_data(n_units: int) -> tuple[Path, str]:
 
 
 # --------------------------------------------------------------------------- workers
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (``VmHWM``; ``ru_maxrss`` fallback)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _agglomera(estimator: str, df):
@@ -344,7 +331,7 @@ def worker(estimator: str, tool: str, path: str, max_units: int | None) -> None:
                 "setup_seconds": t2 - t1,
                 "seconds": t3 - t2,
                 "att": att,
-                "peak_mb": _peak_rss_mb(),
+                "peak_mb": peak_rss_mb(),
                 "units": int(df["id"].nunique()),
             }
         ),
@@ -522,16 +509,6 @@ memory; BJS at 1 M units within 8 GB** (pyfixest did2s cannot reach 100 k).
 """
 
 
-def append_doc(text_section: str) -> None:
-    """Append a run to the DID section of ``docs/benchmarks.md`` (created on first use)."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    marker = "<!-- did_scale runs: appended by benchmarks/did_scale.py -->"
-    if marker not in text:
-        text = text.rstrip() + "\n\n" + DOC_INTRO
-    text = text.replace(marker, f"{marker}\n\n{text_section}", 1)
-    DOC.write_text(text, encoding="utf-8")
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -605,7 +582,11 @@ def main(argv: list[str] | None = None) -> int:
     text = section(all_rows, command, args)
     print(text)
     if not args.no_append:
-        append_doc(text)
+        append_doc(
+            text,
+            marker="<!-- did_scale runs: appended by benchmarks/did_scale.py -->",
+            intro=DOC_INTRO,
+        )
     return 0
 
 

@@ -37,9 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _harness import append_doc, peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
-DOC = ROOT / "docs" / "benchmarks.md"
 TOOLS = ("agglomera", "duckdb-sql")
 KEYS = ["city", "industry", "year"]
 
@@ -142,7 +143,7 @@ def worker(tool: str, path: str, out: str) -> None:
         assert relation is not None
         table = relation.df()
     seconds = time.perf_counter() - t1
-    peak_mb = _peak_rss_mb()
+    peak_mb = peak_rss_mb()
     table.to_parquet(out)
     print(
         json.dumps(
@@ -154,24 +155,6 @@ def worker(tool: str, path: str, out: str) -> None:
             }
         )
     )
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB.
-
-    ``VmHWM`` from ``/proc/self/status`` (Linux) belongs to this process image only;
-    ``ru_maxrss`` can carry over the high-water mark of the parent that forked it.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_tool(tool: str, path: Path, out: Path) -> dict[str, float]:
@@ -237,17 +220,6 @@ def _total_memory_gb() -> float:
         return float("nan")
 
 
-def append_doc(section: str) -> None:
-    """Append a run to the location-quotient section of ``docs/benchmarks.md``."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    marker = "<!-- measure_lq runs: appended by benchmarks/measure_lq.py -->"
-    if marker in text:
-        text = text.replace(marker, f"{marker}\n\n{section}", 1)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the benchmark (or one worker)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -283,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(rows, results, how if how != "reused" else "reused Parquet", command)
     print(section)
     if not args.no_append:
-        append_doc(section)
+        append_doc(section, marker="<!-- measure_lq runs: appended by benchmarks/measure_lq.py -->")
     return 0
 
 

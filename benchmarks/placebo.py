@@ -50,8 +50,9 @@ import sys
 import time
 from pathlib import Path
 
+from _harness import append_doc, peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 N_CITIES, YEARS = 300, tuple(range(2000, 2020))
 COHORTS = {2008: 5, 2010: 35, 2011: 10, 2012: 15, 2013: 15, 2018: 10}
 TOOLS = (
@@ -88,14 +89,6 @@ def make_frame(seed: int = 0):
     )
     x = 0.5 * y + rng.normal(size=unit.size)  # a covariate (drawn last: y unchanged)
     return pd.DataFrame({"id": unit + 1, "t": year, "g": gi, "y": y, "x": x})
-
-
-def _peak_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def worker(tool: str, draws: int, loop_draws: int) -> dict[str, object]:
@@ -200,7 +193,7 @@ def worker(tool: str, draws: int, loop_draws: int) -> dict[str, object]:
         "ran": ran,
         "seconds": seconds,
         "per_draws": seconds * draws / ran,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_rss_mb(),
         "values": [float(v) for v in values[: min(ran, 100)]],
         **extra,
     }
@@ -247,7 +240,7 @@ def main() -> None:
     text = report(records, args)
     print(text)
     if not args.no_append:
-        append_doc(text)
+        append_doc(text, marker=MARKER, intro=DOC_INTRO)
 
 
 MARKER = "<!-- placebo runs: appended by benchmarks/placebo.py -->"
@@ -282,15 +275,6 @@ engine, indicatively ≤ 2 s (TWFE) and ≤ 5 s (CS) on 2 cores.
 
 {MARKER}
 """
-
-
-def append_doc(section: str) -> None:
-    """Insert a run after this benchmark's marker in ``docs/benchmarks.md`` (newest first)."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if MARKER not in text:
-        text = text.rstrip() + "\n\n" + DOC_INTRO
-    text = text.replace(MARKER, f"{MARKER}\n\n{section}\n", 1)
-    DOC.write_text(text, encoding="utf-8")
 
 
 def report(records: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
