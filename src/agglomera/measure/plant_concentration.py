@@ -24,7 +24,7 @@ they are (:math:`H = \sum_k e_k^2 / (\sum_k e_k)^2`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -181,8 +181,7 @@ def ellison_glaeser(
     Ellison, G., & Glaeser, E. L. (1997). Geographic concentration in U.S. manufacturing
     industries: a dartboard approach. *Journal of Political Economy*, 105(5), 889–927.
     """
-    rows: list[dict[str, Any]] = []
-    for t, label, s, x, H, n_plants, _ in _industries(
+    return _gamma_by_industry(
         plants,
         fn="ellison_glaeser",
         industry=industry,
@@ -190,21 +189,8 @@ def ellison_glaeser(
         value=value,
         time=time,
         region_totals=region_totals,
-    ):
-        G = float(np.sum((s - x) ** 2))
-        sx2 = float(np.sum(x**2))
-        row: dict[str, Any] = {industry: label}
-        if time is not None:
-            row[time] = t
-        row.update(
-            gamma=_eg_gamma(G, H, sx2),
-            G=G,
-            H=H,
-            n_plants=n_plants,
-            note=_SINGLE if H >= 1.0 else "",
-        )
-        rows.append(row)
-    return _frame_out(rows, industry, time, plants)
+        formula=_eg_formula,
+    )
 
 
 def maurel_sedillot(
@@ -237,8 +223,7 @@ def maurel_sedillot(
     French manufacturing industries. *Regional Science and Urban Economics*, 29(5),
     575–604.
     """
-    rows: list[dict[str, Any]] = []
-    for t, label, s, x, H, n_plants, _ in _industries(
+    return _gamma_by_industry(
         plants,
         fn="maurel_sedillot",
         industry=industry,
@@ -246,19 +231,50 @@ def maurel_sedillot(
         value=value,
         time=time,
         region_totals=region_totals,
+        formula=_ms_formula,
+    )
+
+
+def _eg_formula(s: np.ndarray, x: np.ndarray, H: float) -> tuple[float, float]:
+    """Ellison–Glaeser (γ, G) from industry shares ``s``, region shares ``x`` and H."""
+    G = float(np.sum((s - x) ** 2))
+    return _eg_gamma(G, H, float(np.sum(x**2))), G
+
+
+def _ms_formula(s: np.ndarray, x: np.ndarray, H: float) -> tuple[float, float]:
+    """Maurel–Sédillot (γ, G_MS) from industry shares ``s``, region shares ``x`` and H."""
+    sx2 = float(np.sum(x**2))
+    G = (float(np.sum(s**2)) - sx2) / (1.0 - sx2)
+    return ((G - H) / (1.0 - H) if H < 1.0 else math.nan), G
+
+
+def _gamma_by_industry(
+    plants: Any,
+    *,
+    fn: str,
+    industry: str,
+    region: str,
+    value: str,
+    time: str | None,
+    region_totals: Any,
+    formula: Callable[[np.ndarray, np.ndarray, float], tuple[float, float]],
+) -> Any:
+    """One row per industry (and period): ``gamma``, ``G``, ``H``, ``n_plants``, ``note``."""
+    rows: list[dict[str, Any]] = []
+    for t, label, s, x, H, n_plants, _ in _industries(
+        plants,
+        fn=fn,
+        industry=industry,
+        region=region,
+        value=value,
+        time=time,
+        region_totals=region_totals,
     ):
-        sx2 = float(np.sum(x**2))
-        G = (float(np.sum(s**2)) - sx2) / (1.0 - sx2)
+        gamma, G = formula(s, x, H)
         row: dict[str, Any] = {industry: label}
         if time is not None:
             row[time] = t
-        row.update(
-            gamma=(G - H) / (1.0 - H) if H < 1.0 else math.nan,
-            G=G,
-            H=H,
-            n_plants=n_plants,
-            note=_SINGLE if H >= 1.0 else "",
-        )
+        row.update(gamma=gamma, G=G, H=H, n_plants=n_plants, note=_SINGLE if H >= 1.0 else "")
         rows.append(row)
     return _frame_out(rows, industry, time, plants)
 
