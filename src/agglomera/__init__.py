@@ -7,7 +7,8 @@ between industry and talent agglomeration, and write publication-ready reports.
 
 Subpackages are imported on first use: ``agglomera.reference``, ``agglomera.datasets``,
 ``agglomera.data``, ``agglomera.measure``, ``agglomera.policy``,
-``agglomera.describe``, ``agglomera.pretest`` and ``agglomera.report``.
+``agglomera.describe``, ``agglomera.pretest``, ``agglomera.interaction``,
+``agglomera.spatial``, ``agglomera.report`` and ``agglomera.study``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ _SUBPACKAGES = {
     "policy",
     "describe",
     "pretest",
+    "interaction",
+    "spatial",
     "report",
+    "study",
 }
 
 

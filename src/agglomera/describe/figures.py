@@ -8,10 +8,9 @@ from the tested functions of :mod:`agglomera.describe` (``rankings``, ``regional
 
 Chinese labels
 --------------
-:func:`cjk_font` looks for a CJK font — first among the fonts matplotlib already knows
-(Noto Sans/Serif CJK, Source Han, WenQuanYi, SimHei, Microsoft YaHei, PingFang), then in the
-usual system folders (Debian/Ubuntu package ``fonts-noto-cjk``:
-``/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc``) — registers it with
+:func:`cjk_font` (from :mod:`agglomera.report.fonts`, which documents the search) finds a
+CJK font (Debian/Ubuntu package ``fonts-noto-cjk``:
+``/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc``), registers it with
 matplotlib and returns its family name. When one is found the figures use it (with DejaVu
 Sans as fallback for Latin glyphs) and city labels default to the Chinese names. When none
 is available the figures silently use matplotlib's default font and label cities with
@@ -21,22 +20,19 @@ is still rendered legibly instead of as empty boxes. Pass ``label=`` to choose.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 from agglomera.data.panel import Panel
 from agglomera.describe.dynamics import MarkovResult, kernel_density
 from agglomera.describe.trends import rankings, regional_means
 from agglomera.errors import DataError
+from agglomera.report.fonts import apply_fonts, cjk_font
+from agglomera.report.fonts import has_han as _has_han
 
 __all__ = [
     "cjk_font",
@@ -46,64 +42,10 @@ __all__ = [
     "regional_paths",
 ]
 
-_CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Serif CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "Heiti SC",
-)
-_CJK_GLOBS = ("*CJK*.tt[cf]", "*CJK*.otf", "*SourceHan*", "wqy*.tt[cf]", "simhei.ttf")
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-@cache
-def cjk_font() -> str | None:
-    """Find and register a CJK font; return its family name, or None when there is none.
-
-    The search is done once per process (cached). See the module docstring.
-    """
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    for family in _CJK_FAMILIES:
-        if family in known:
-            return family
-    for folder in _FONT_DIRS:
-        root = Path(folder)
-        if not root.is_dir():
-            continue
-        for pattern in _CJK_GLOBS:
-            for path in sorted(root.rglob(pattern)):
-                try:
-                    font_manager.fontManager.addfont(str(path))
-                    name = font_manager.FontProperties(fname=str(path)).get_name()
-                except (OSError, RuntimeError, ValueError):
-                    continue
-                return str(name)
-    return None
-
-
-def _has_han(text: str) -> bool:
-    return bool(_HAN.search(text))
-
 
 def _finish(fig: Figure) -> Figure:
     """Apply the CJK font (when available) to every text of the figure."""
-    family = cjk_font()
-    if family is None:
-        return fig
-    families = [family, "DejaVu Sans"]
-    for ax in fig.axes:
-        ax.tick_params(labelfontfamily=family)
-    for text in fig.findobj(Text):
-        text.set_fontfamily(families)
-    return fig
+    return apply_fonts(fig, family=cjk_font())
 
 
 def _unit_labels(panel: Panel, label: str | Mapping[Any, str] | None) -> dict[Any, str]:

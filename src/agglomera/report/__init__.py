@@ -6,16 +6,23 @@
 * writers, each a function of a table: :func:`to_latex` (booktabs), :func:`to_markdown`,
   :func:`to_html` (with :data:`THREE_LINE_CSS`), :func:`to_csv`, :func:`write_docx` /
   :func:`docx_bytes` (Word three-line tables);
-* :mod:`~agglomera.report.labels` — the English/Chinese label sets.
+* :mod:`~agglomera.report.labels` — the English/Chinese label sets;
+* figures (:func:`placebo_figure`, :func:`coupling_paths`, :func:`lq_paths`,
+  :func:`save_figure`), maps from the shipped boundaries (:func:`choropleth`,
+  :func:`bubble_map`) and explicit CJK font registration (:func:`cjk_font`,
+  :func:`apply_fonts`, :func:`font_status`).
 """
 
 from __future__ import annotations
 
 from agglomera.report.csv_table import to_csv
 from agglomera.report.docx_table import docx_bytes, write_docx
+from agglomera.report.figures import coupling_paths, lq_paths, placebo_figure, save_figure
+from agglomera.report.fonts import apply_fonts, cjk_font, font_status
 from agglomera.report.html_table import THREE_LINE_CSS, to_html
 from agglomera.report.labels import LABELS, label, star_note, translate
 from agglomera.report.latex import escape_latex, to_latex
+from agglomera.report.maps import bubble_map, choropleth
 from agglomera.report.markdown import escape_markdown, to_markdown
 from agglomera.report.models import ModelColumn
 from agglomera.report.table import (
@@ -35,11 +42,20 @@ __all__ = [
     "Row",
     "RowGroup",
     "Table",
+    "apply_fonts",
+    "bubble_map",
+    "choropleth",
+    "cjk_font",
+    "coupling_paths",
     "docx_bytes",
     "escape_latex",
     "escape_markdown",
+    "font_status",
     "format_number",
     "label",
+    "lq_paths",
+    "placebo_figure",
+    "save_figure",
     "significance_stars",
     "star_note",
     "to_csv",
