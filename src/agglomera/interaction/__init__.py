@@ -1,0 +1,18 @@
+"""How industry and talent agglomeration drive each other.
+
+Coupling dynamics, panel Granger causality (Dumitrescu–Hurlin), panel VAR by GMM,
+simultaneous equations (2SLS/3SLS and spatial variants), panel threshold and panel
+smooth-transition regressions.
+"""
+
+from __future__ import annotations
+
+from agglomera.interaction.coupling_dynamics import CouplingDynamics, coupling_dynamics
+from agglomera.interaction.granger import DHResult, dumitrescu_hurlin
+
+__all__ = [
+    "CouplingDynamics",
+    "DHResult",
+    "coupling_dynamics",
+    "dumitrescu_hurlin",
+]
