@@ -1,0 +1,216 @@
+"""The in-memory report of a study run: sections of text, tables, figures and methods.
+
+The runner fills a :class:`StudyReport`; the writers (:mod:`agglomera.study.writer`)
+turn it into files. Nothing here touches the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from agglomera.report.table import Table
+    from agglomera.study.spec import StudySpec
+
+__all__ = [
+    "TITLES",
+    "Block",
+    "FigureItem",
+    "MethodEntry",
+    "Section",
+    "StudyReport",
+    "TableItem",
+    "title",
+]
+
+
+#: Section and subsection titles in English and Chinese.
+TITLES: dict[str, tuple[str, str]] = {
+    "data": ("Data", "数据"),
+    "measures": ("Measures", "指标测度"),
+    "policy": ("Policy evaluation", "政策效应评估"),
+    "interaction": ("Industry–talent interaction", "产业集聚与人才集聚的互动"),
+    "spatial": ("Spatial analysis", "空间分析"),
+    "replication": ("Replication of published numbers", "已发表结果的复现"),
+    "design": ("Treatment design", "处理设计"),
+    "estimates": ("Estimates", "估计结果"),
+    "inference": ("Inference", "统计推断"),
+    "robustness": ("Robustness", "稳健性检验"),
+    "heterogeneity": ("Heterogeneity", "异质性分析"),
+    "mechanisms": ("Mechanisms", "机制分析"),
+    "coupling": ("Coupling coordination", "耦合协调度"),
+    "granger": ("Panel Granger causality", "面板格兰杰因果检验"),
+    "panel_var": ("Panel VAR", "面板向量自回归"),
+    "autocorrelation": ("Spatial autocorrelation", "空间自相关"),
+    "spatial_model": ("Spatial panel model", "空间面板模型"),
+}
+
+
+def title(key: str, language: str = "en") -> str:
+    """Return the title of a section or subsection key in ``language`` ("en" or "zh")."""
+    english, chinese = TITLES[key]
+    return chinese if language == "zh" else english
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """One convention of the study: what was chosen, the default, and the reference.
+
+    Parameters
+    ----------
+    topic : str
+        What the choice is about, e.g. ``"comparison group"``.
+    choice : str
+        The value used in this study.
+    default : str
+        The library default (``""`` when there is none).
+    reference : str
+        The paper, package or document the convention follows.
+    """
+
+    topic: str
+    choice: str
+    default: str = ""
+    reference: str = ""
+
+    @property
+    def is_default(self) -> bool:
+        """Whether the study used the default."""
+        return self.default == "" or self.choice == self.default
+
+
+@dataclass(frozen=True)
+class TableItem:
+    """A named report table (the name is the file stem of its outputs)."""
+
+    name: str
+    table: Table
+
+
+@dataclass
+class FigureItem:
+    """A named figure with its caption; ``files`` are filled in when written."""
+
+    name: str
+    caption: str
+    figure: Figure
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One element of a section, in reading order.
+
+    ``kind`` is ``"heading"``, ``"text"`` (a paragraph), ``"pre"`` (preformatted output
+    such as a result summary), ``"table"`` (``item`` is a :class:`TableItem`) or
+    ``"figure"`` (``item`` is a :class:`FigureItem`).
+    """
+
+    kind: str
+    text: str = ""
+    item: Any = None
+
+
+@dataclass
+class Section:
+    """One section of the report (data, measures, policy, interaction, spatial)."""
+
+    key: str
+    language: str = "en"
+    blocks: list[Block] = field(default_factory=list)
+    methods: list[MethodEntry] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The section title in the report language."""
+        return title(self.key, self.language)
+
+    @property
+    def tables(self) -> list[TableItem]:
+        """The section's tables, in order."""
+        return [b.item for b in self.blocks if b.kind == "table"]
+
+    @property
+    def figures(self) -> list[FigureItem]:
+        """The section's figures, in order."""
+        return [b.item for b in self.blocks if b.kind == "figure"]
+
+    def heading(self, key: str) -> None:
+        """Start a subsection titled by a :data:`TITLES` key (other text is used as is)."""
+        self.blocks.append(Block("heading", title(key, self.language) if key in TITLES else key))
+
+    def text(self, text: str) -> None:
+        """Add a paragraph."""
+        self.blocks.append(Block("text", text))
+
+    def pre(self, text: str) -> None:
+        """Add preformatted text (a result summary)."""
+        self.blocks.append(Block("pre", text))
+
+    def table(self, name: str, table: Table) -> None:
+        """Add a table; ``name`` (prefixed with the section key) is its file stem."""
+        self.blocks.append(Block("table", item=TableItem(f"{self.key}_{name}", table)))
+
+    def figure(self, name: str, caption: str, figure: Figure) -> None:
+        """Add a figure; ``name`` (prefixed with the section key) is its file stem."""
+        self.blocks.append(Block("figure", item=FigureItem(f"{self.key}_{name}", caption, figure)))
+
+    def method(self, topic: str, choice: Any, default: Any = "", reference: str = "") -> None:
+        """Record a convention (values are shown as text)."""
+        self.methods.append(MethodEntry(topic, _text(choice), _text(default), reference))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value) if value else "none"
+    return str(value)
+
+
+@dataclass
+class StudyReport:
+    """Everything a study run produced, before it is written to files.
+
+    Attributes
+    ----------
+    spec : StudySpec
+        The validated study.
+    sections : list of Section
+        In report order.
+    provenance : list of str
+        Where the data came from and every transformation applied, in order.
+    software : dict
+        Versions of agglomera, Python and the libraries that computed the numbers.
+    seconds : dict
+        Wall-clock seconds per section.
+    """
+
+    spec: StudySpec
+    sections: list[Section] = field(default_factory=list)
+    provenance: list[str] = field(default_factory=list)
+    software: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def methods(self) -> list[tuple[str, MethodEntry]]:
+        """Every convention, as (section title, entry)."""
+        return [(s.title, m) for s in self.sections for m in s.methods]
+
+    def results(self) -> dict[str, Any]:
+        """Every number of the report, keyed by section (the content of results.json)."""
+        return {s.key: s.results for s in self.sections if s.results}
+
+    def section(self, key: str) -> Section:
+        """Return the section with this key."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)

@@ -1,0 +1,157 @@
+"""The ``[spatial]`` step: weights, Moran's I by year, LISA, a spatial panel model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agglomera.data.panel import Panel
+from agglomera.errors import SpecError
+from agglomera.study.policy_step import frame_records, number
+from agglomera.study.sections import Section
+from agglomera.study.spec import OutputSpec, SpatialSpec, WeightsSpec
+
+__all__ = ["build_weights", "run_spatial"]
+
+
+def build_weights(panel: Panel, spec: WeightsSpec) -> Any:
+    """Weights over the panel's units (adcodes) from the reference coordinates."""
+    from agglomera.spatial import weights
+
+    units = [str(u) for u in panel.units]
+    if spec.kind == "knn":
+        if spec.k >= len(units):
+            raise SpecError(
+                f"spatial.weights.k = {spec.k} must be below the number of units ({len(units)})."
+            )
+        return weights.knn(units, spec.k, row_standardise=spec.row_standardise)
+    if spec.kind == "distance":
+        return weights.distance(
+            units, power=spec.power, cutoff=spec.cutoff_km, row_standardise=spec.row_standardise
+        )
+    return weights.contiguity(units=units, row_standardise=spec.row_standardise, k=spec.k)
+
+
+def _describe(spec: WeightsSpec) -> str:
+    if spec.kind == "knn":
+        return f"{spec.k} nearest neighbours (great-circle distance)"
+    if spec.kind == "distance":
+        cutoff = f", cutoff {spec.cutoff_km} km" if spec.cutoff_km else ""
+        return f"inverse great-circle distance^{spec.power}{cutoff}"
+    return f"queen contiguity of the census boundaries (islands: {spec.k} nearest neighbours)"
+
+
+def run_spatial(
+    panel: Panel, spec: SpatialSpec, outputs: OutputSpec, *, seed: int, language: str
+) -> Section:
+    """Run the spatial analyses and return their report section."""
+    from agglomera.report.table import Table
+    from agglomera.spatial import autocorrelation, figures
+
+    section = Section("spatial", language)
+    w = build_weights(panel, spec.weights)
+    section.method("spatial weights", _describe(spec.weights), "4 nearest neighbours", "")
+    section.method("row-standardised weights", spec.weights.row_standardise, True, "")
+    section.method("permutations (Moran, LISA)", spec.permutations, 999, "esda")
+    frame = panel.to_frame()
+    if spec.moran:
+        section.heading("autocorrelation")
+        results: dict[str, Any] = {}
+        year = spec.lisa_year if spec.lisa_year is not None else int(panel.times[-1])
+        for var in spec.moran:
+            if var not in frame.columns:
+                raise SpecError(f"spatial.moran: {var!r} is not a column of the data.")
+            table = autocorrelation.moran_by_year(
+                panel, var, w, permutations=spec.permutations, seed=seed
+            )
+            section.table(
+                f"moran_{var}",
+                Table.from_frame(
+                    table,
+                    title=f"Global Moran's I of {var} by year",
+                    index=False,
+                    float_format=f"{{:.{outputs.digits}f}}",
+                    language=language,
+                ),
+            )
+            local = autocorrelation.lisa(
+                panel, var, w, year=year, permutations=max(spec.permutations, 1), seed=seed
+            )
+            section.figure(
+                f"moran_scatter_{var}",
+                f"Moran scatter plot of {var}, {year}.",
+                figures.moran_scatter(panel, var, w, year),
+            )
+            section.figure(
+                f"lisa_{var}",
+                f"LISA clusters of {var}, {year} (p < 0.05).",
+                figures.lisa_map(local),
+            )
+            results[var] = {"moran": frame_records(table), "lisa": frame_records(local)}
+        section.results["autocorrelation"] = results
+    if spec.model is not None:
+        _model(panel, w, spec, section, seed=seed, outputs=outputs, language=language)
+    return section
+
+
+def _model(
+    panel: Panel,
+    w: Any,
+    spec: SpatialSpec,
+    section: Section,
+    *,
+    seed: int,
+    outputs: OutputSpec,
+    language: str,
+) -> None:
+    from agglomera.report.table import Table
+    from agglomera.spatial.panel_models import panel_model
+
+    m = spec.model
+    assert m is not None
+    result = panel_model(
+        panel, y=m.y, x=list(m.x), w=w, model=m.model, effects=m.effects, lee_yu=m.lee_yu
+    )
+    section.heading("spatial_model")
+    section.method("spatial panel model", m.model, "sdm", "Elhorst (2014), ML")
+    section.method("spatial model fixed effects", m.effects, "twoway", "")
+    section.method("Lee–Yu bias correction", m.lee_yu, True, "Lee and Yu (2010)")
+    section.method(
+        "effects",
+        f"LeSage–Pace, SEs from {m.draws} draws",
+        "1000 draws",
+        "LeSage and Pace (2009, ch. 2.7); the SDM direct effect includes θ",
+    )
+    coef = result.to_frame()
+    section.table(
+        "spatial_model",
+        Table.from_frame(
+            coef,
+            title=f"Spatial panel model ({m.model.upper()})",
+            index=False,
+            float_format=f"{{:.{outputs.digits}f}}",
+            language=language,
+        ),
+    )
+    section.pre(result.summary())
+    out: dict[str, Any] = {
+        "rho": number(result.rho),
+        "lam": number(result.lam),
+        "loglik": number(result.loglik),
+        "params": {str(k): number(v) for k, v in result.params.items()},
+        "se": {str(k): number(v) for k, v in result.se.items()},
+    }
+    if m.model in ("sar", "sdm") and m.draws:
+        effects = result.effects(draws=m.draws, seed=seed)
+        table = effects.reset_index()
+        section.table(
+            "spatial_effects",
+            Table.from_frame(
+                table,
+                title="Direct, indirect and total effects",
+                index=False,
+                float_format=f"{{:.{outputs.digits}f}}",
+                language=language,
+            ),
+        )
+        out["effects"] = frame_records(table)
+    section.results["model"] = out
