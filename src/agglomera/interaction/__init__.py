@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from agglomera.interaction.coupling_dynamics import CouplingDynamics, coupling_dynamics
 from agglomera.interaction.granger import DHResult, dumitrescu_hurlin
+from agglomera.interaction.simultaneous import SimultaneousResult, simultaneous
+from agglomera.interaction.threshold import ThresholdResult, threshold
 
 __all__ = [
     "CouplingDynamics",
     "DHResult",
+    "SimultaneousResult",
+    "ThresholdResult",
     "coupling_dynamics",
     "dumitrescu_hurlin",
+    "simultaneous",
+    "threshold",
 ]
