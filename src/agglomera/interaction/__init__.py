@@ -8,17 +8,24 @@ smooth-transition regressions.
 from __future__ import annotations
 
 from agglomera.interaction.coupling_dynamics import CouplingDynamics, coupling_dynamics
+from agglomera.interaction.figures import irf_figure
 from agglomera.interaction.granger import DHResult, dumitrescu_hurlin
+from agglomera.interaction.panel_var import HansenJ, PanelVARResult, panel_var, select_order
 from agglomera.interaction.simultaneous import SimultaneousResult, simultaneous
 from agglomera.interaction.threshold import ThresholdResult, threshold
 
 __all__ = [
     "CouplingDynamics",
     "DHResult",
+    "HansenJ",
+    "PanelVARResult",
     "SimultaneousResult",
     "ThresholdResult",
     "coupling_dynamics",
     "dumitrescu_hurlin",
+    "irf_figure",
+    "panel_var",
+    "select_order",
     "simultaneous",
     "threshold",
 ]
