@@ -64,6 +64,8 @@ def innovative_city(
     county_level: Literal["parent", "drop"] = "parent",
     start: int = 2003,
     end: int = 2019,
+    spillover: float = 0.0,
+    spillover_band_km: tuple[float, float] = (0.0, 150.0),
 ) -> ExampleData:
     r"""Generate a simulated innovative-city panel on real adcodes and real pilot years.
 
@@ -97,6 +99,15 @@ def innovative_city(
         First and last year of the panel. Pilots approved after ``end`` (the 2022 batch)
         are never treated within the window (``treat_year = 0``) and listed in
         ``truth["pilots_after_end"]``.
+    spillover : float, default 0.0
+        Known spillover effect on the talent LQ of **never-treated** cities within
+        ``spillover_band_km`` of a pilot (great-circle distance between the coordinates
+        of :func:`agglomera.reference.cities`, bounds inclusive), added from the year the
+        earliest-treated pilot in the band is treated. 0 (the default) leaves the data
+        exactly as without the option. This is the exposure rule of
+        :func:`agglomera.policy.spatial_did.spatial_did` with ``onset="earliest"``.
+    spillover_band_km : tuple of float, default (0, 150)
+        Distance band (km) of the spillover.
 
     Returns
     -------
@@ -133,7 +144,11 @@ def innovative_city(
         ``year``, ``att``, ``n_units``), ``att_simple``, ``att_dynamic`` (records
         ``rel_time``, ``att``, ``n_units``), ``att_dynamic_average``, ``att_by_region``,
         ``mechanisms`` ({"rd_exp": …, "patents": …}) and ``potential_outcomes`` (dict of
-        lists ``adcode``, ``year``, ``talent_lq_0``, ``rd_exp_0``, ``patents_0``).
+        lists ``adcode``, ``year``, ``talent_lq_0``, ``rd_exp_0``, ``patents_0``). With
+        ``spillover != 0`` also ``spillover`` (the effect), ``spillover_band_km``,
+        ``spillover_onset`` ({adcode: onset year} of the exposed cities),
+        ``spillover_att`` (mean effect over exposed city-years) and ``n_exposed``; the
+        potential outcome ``talent_lq_0`` then removes the spillover too.
 
     Raises
     ------
@@ -238,7 +253,13 @@ def innovative_city(
     east = (region3 == "east").astype(float)
     pop = population_10k(table, units, years)
 
-    draws = _simulate(np.random.default_rng(seed), pop, years, g, region3, m, pilot, east)
+    spill = None
+    spill_info: dict[str, Any] = {}
+    if spillover != 0.0:
+        spill, spill_info = _spillover(table, units, years, g, spillover, spillover_band_km)
+    draws = _simulate(
+        np.random.default_rng(seed), pop, years, g, region3, m, pilot, east, spill=spill
+    )
     d_mat = draws["D"]
     tau = draws["tau"]
 
@@ -272,7 +293,7 @@ def innovative_city(
         raise EstimationError("internal error: generated LQ does not match its formula.")
     if lq_mat.min() <= 0:  # pragma: no cover - guard
         raise EstimationError("internal error: non-positive LQ generated; report the seed.")
-    lq0 = lq_mat - tau
+    lq0 = lq_mat - tau if spill is None else lq_mat - tau - spill
 
     eligible = (g > start) & (g <= end)
     cells = d_mat & eligible[:, None]
@@ -328,8 +349,14 @@ def innovative_city(
         "counterfactual_convention": _COUNTERFACTUAL_CONVENTION,
     }
     head.update(truth)
+    head.update(spill_info)
 
     description = _describe(scope, n, start, end, coding_rule, dropped, excluded, n_never)
+    if spill_info:
+        description += (
+            f"\nSpillover: {spill_info['spillover_rule']} ({spill_info['n_exposed']} cities "
+            "exposed); potential outcomes remove it as well."
+        )
     name = f"innovative_city(scope={scope!r}, seed={seed}, start={start}, end={end})"
     numeric = [
         c for c in frame.columns if c not in ("adcode", "year", "name_en", "region3", "region4")
@@ -396,6 +423,7 @@ def _simulate(
     m: np.ndarray,
     pilot: np.ndarray,
     east: np.ndarray,
+    spill: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     n, t_len = pop.shape
     col = lambda x: x[:, None]  # noqa: E731 - tiny local reshape helper
@@ -436,6 +464,8 @@ def _simulate(
     weight = emp_total.sum(axis=1) / emp_total.sum()
     alpha = a_raw / float(weight @ a_raw)
     y_tilde = col(alpha) + eps + tau
+    if spill is not None:
+        y_tilde = y_tilde + spill
     lam = 1.0 - (emp_total * y_tilde).sum(axis=0) / emp_total.sum(axis=0)
     y = y_tilde + lam[None, :]
 
@@ -489,6 +519,58 @@ def _simulate(
         "rd_exp_0": rd0,
         "patents": np.where(d_mat, pat1, pat0),
         "patents_0": pat0,
+    }
+
+
+def _spillover(
+    table: pd.DataFrame,
+    units: list[str],
+    years: np.ndarray,
+    g: np.ndarray,
+    effect: float,
+    band_km: tuple[float, float],
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Spillover matrix (units x years) on never-treated cities within the band of a pilot."""
+    from agglomera.spatial.geodesy import great_circle_km
+
+    if (
+        not isinstance(band_km, (tuple, list))
+        or len(band_km) != 2
+        or not 0.0 <= float(band_km[0]) < float(band_km[1])
+    ):
+        raise SpecError(
+            f"spillover_band_km must be (low, high) with 0 <= low < high; got {band_km!r}."
+        )
+    if not np.isfinite(effect):
+        raise SpecError(f"spillover must be a finite number; got {effect!r}.")
+    lo, hi = float(band_km[0]), float(band_km[1])
+    info = table.drop_duplicates("adcode").set_index("adcode").reindex(units)
+    lon = info["lon"].to_numpy(dtype=float)
+    lat = info["lat"].to_numpy(dtype=float)
+    treated = np.flatnonzero(g > 0)
+    d = np.asarray(
+        great_circle_km(lon[:, None], lat[:, None], lon[None, treated], lat[None, treated]),
+        dtype=float,
+    ).reshape(len(units), treated.size)
+    onset = np.zeros(len(units), dtype=np.int64)
+    for i in np.flatnonzero(g == 0):
+        inband = (d[i] >= lo) & (d[i] <= hi)
+        if inband.any() and d[i].min() >= lo:
+            onset[i] = int(g[treated[inband]].min())
+    exposed = onset > 0
+    cells = exposed[:, None] & (years[None, :] >= onset[:, None])
+    spill = np.where(cells, float(effect), 0.0)
+    return spill, {
+        "spillover": float(effect),
+        "spillover_band_km": (lo, hi),
+        "spillover_onset": {u: int(o) for u, o in zip(units, onset, strict=True) if o > 0},
+        "spillover_att": float(spill[cells].mean()) if cells.any() else float("nan"),
+        "n_exposed": int(exposed.sum()),
+        "spillover_rule": (
+            f"never-treated cities within [{lo:g}, {hi:g}] km of a pilot (and none closer than "
+            f"{lo:g} km) get +{effect:g} on the talent LQ from the first treatment year of the "
+            "earliest-treated pilot in the band"
+        ),
     }
 
 

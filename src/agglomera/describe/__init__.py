@@ -34,6 +34,7 @@ from agglomera.describe.dynamics import (
     recurrent_steady_states,
     steady_state,
 )
+from agglomera.describe.grey import GreyResult, grey_relational
 from agglomera.describe.spatial_dynamics import (
     LisaMarkovResult,
     SpatialMarkovResult,
@@ -52,6 +53,7 @@ from agglomera.describe.trends import (
 __all__ = [
     "BetaResult",
     "CorrelationResult",
+    "GreyResult",
     "LisaMarkovResult",
     "MarkovResult",
     "SigmaResult",
@@ -60,6 +62,7 @@ __all__ = [
     "convergence",
     "correlations",
     "figures",
+    "grey_relational",
     "growth",
     "kernel_density",
     "lisa_markov",

@@ -16,6 +16,8 @@ from agglomera.policy.placebo import PlaceboResult, draw_cohorts, placebo
 from agglomera.policy.psm import PSMResult, psm_did
 from agglomera.policy.results import DIDResult
 from agglomera.policy.robustness import drop_never_treated, exclude, fake_timing
+from agglomera.policy.spatial_did import SpatialDIDResult, exposure_table, spatial_did
+from agglomera.policy.triple import difference_panel, triple_differences
 from agglomera.policy.wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
 __all__ = [
@@ -26,19 +28,24 @@ __all__ = [
     "MechanismResult",
     "PSMResult",
     "PlaceboResult",
+    "SpatialDIDResult",
     "TreatmentDesign",
     "WildBootstrapResult",
     "bacon_decomposition",
     "design",
+    "difference_panel",
     "draw_cohorts",
     "drop_never_treated",
     "estimate",
     "exclude",
+    "exposure_table",
     "fake_timing",
     "heterogeneity",
     "honest_did",
     "mechanism",
     "placebo",
     "psm_did",
+    "spatial_did",
+    "triple_differences",
     "wild_bootstrap",
 ]
