@@ -11,6 +11,7 @@ from agglomera.interaction.coupling_dynamics import CouplingDynamics, coupling_d
 from agglomera.interaction.figures import irf_figure
 from agglomera.interaction.granger import DHResult, dumitrescu_hurlin
 from agglomera.interaction.panel_var import HansenJ, PanelVARResult, panel_var, select_order
+from agglomera.interaction.pstr import PSTRResult, pstr, pstr_linearity
 from agglomera.interaction.simultaneous import SimultaneousResult, simultaneous
 from agglomera.interaction.threshold import ThresholdResult, threshold
 
@@ -18,6 +19,7 @@ __all__ = [
     "CouplingDynamics",
     "DHResult",
     "HansenJ",
+    "PSTRResult",
     "PanelVARResult",
     "SimultaneousResult",
     "ThresholdResult",
@@ -25,6 +27,8 @@ __all__ = [
     "dumitrescu_hurlin",
     "irf_figure",
     "panel_var",
+    "pstr",
+    "pstr_linearity",
     "select_order",
     "simultaneous",
     "threshold",
