@@ -28,7 +28,7 @@ shift || true
 case "$task" in
   demo)
     ensure_venv
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[spatial]'
     .venv/bin/agglomera demo --out "${1:-agglomera-demo}"
     ;;
   test)

@@ -1,56 +1,66 @@
-"""The demo job: files written, numbers equal the API's."""
+"""The demo: both seed studies run from the shipped study files; numbers equal the API's."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import json
+import warnings
 
-from agglomera import datasets, measure, reference
-from agglomera._demo import run_demo
+import pytest
+
+from agglomera import datasets, policy
+from agglomera._demo import DEMO_STUDIES, study_file
 from agglomera.cli import main
 
 
-def test_demo_writes_tables_equal_to_api(tmp_path) -> None:
-    outputs = run_demo(tmp_path, quiet=True)
-    names = {p.name for p in outputs.files}
-    assert {"summary.md", "innovative_city_panel.csv", "zhejiang_bay_coupling.csv"} <= names
-    assert all(p.exists() and p.stat().st_size > 0 for p in outputs.files)
-
-    # talent LQ recomputed by measure.location_quotient equals the generator's outcome
-    panel = pd.read_csv(tmp_path / "innovative_city_panel.csv", dtype={"adcode": str})
-    np.testing.assert_allclose(panel["lq"], panel["talent_lq"], rtol=1e-12)
-
-    # the registry table is the shipped one
-    pilots = pd.read_csv(tmp_path / "pilots.csv", dtype={"unit_adcode": str})
-    assert pilots["unit_adcode"].tolist() == reference.pilots()["unit_adcode"].tolist()
-
-    # cohorts follow the stated coding rule
-    years = reference.treatment_years("innovative_city")
-    shenzhen = panel.loc[panel["adcode"] == "440300", "treat_year"].unique().tolist()
-    assert shenzhen == [int(years["440300"])] == [2008]
-    assert outputs.coding_rule.startswith(years.attrs["rule"][:40])
-
-    # coupling coordination equals a direct API call
-    bay = datasets.zhejiang_bay(seed=0).to_frame()
-    system = {
-        "industry": ["ht_rd_exp", "ht_exports", "ht_industrialisation"],
-        "talent": ["prof_tech_per10k", "rd_staff_per10k", "patents_per10k_emp"],
-    }
-    directions = dict.fromkeys(system["industry"] + system["talent"], "+")
-    expected = measure.coupling_coordination(measure.composite_index(bay, system, directions))
-    written = pd.read_csv(tmp_path / "zhejiang_bay_coupling.csv")
-    np.testing.assert_allclose(written["D"], expected.D, rtol=1e-12)
-    np.testing.assert_allclose(written["C"], expected.C, rtol=1e-12)
+class _Demo:
+    def __init__(self, out) -> None:
+        self.folders = {name: out / name for name in DEMO_STUDIES}
+        self.index = out / "index.html"
 
 
-def test_demo_command(tmp_path, capsys) -> None:
-    try:
-        main(["demo", "--out", str(tmp_path / "out")])
-    except SystemExit as exc:
-        assert exc.code in (0, None)
-    out = capsys.readouterr().out
-    assert "Treatment coding rule" in out
-    assert "simulated" in out
-    assert (
-        (tmp_path / "out" / "summary.md").read_text(encoding="utf-8").startswith("# agglomera demo")
-    )
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> _Demo:
+    """The demo run once through the command line (as the README runs it)."""
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.raises(SystemExit) as info:
+        main(["--quiet", "demo", "--out", str(out)])
+    assert info.value.code == 0
+    return _Demo(out)
+
+
+def test_demo_writes_both_reports(demo) -> None:
+    assert set(demo.folders) == set(DEMO_STUDIES)
+    for folder in demo.folders.values():
+        assert (folder / "report.html").stat().st_size > 20_000
+        assert (folder / "results.json").exists()
+    index = demo.index.read_text(encoding="utf-8")
+    assert 'href="innovative_city/report.html"' in index
+    assert 'href="zhejiang_bay/report.html"' in index
+
+
+def test_demo_policy_numbers_equal_api(demo) -> None:
+    document = json.loads((demo.folders["innovative_city"] / "results.json").read_text())
+    seed = document["seed"]
+    data = datasets.innovative_city(scope="prefecture", seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        design = policy.design(data.panel, policy="innovative_city")
+        twfe = policy.estimate(design, "talent_lq", estimator="twfe")
+        placebo = policy.placebo(design, "talent_lq", estimator="twfe", draws=1000, seed=seed)
+    got = document["results"]["policy"]
+    assert got["estimates"]["twfe"]["att"] == twfe.att
+    assert got["estimates"]["twfe"]["se"] == twfe.se
+    assert got["placebo"]["p_value"] == placebo.p_value
+    assert got["placebo"]["draws"] == 1000
+
+
+def test_demo_interaction_numbers_equal_api(demo) -> None:
+    document = json.loads((demo.folders["zhejiang_bay"] / "results.json").read_text())
+    granger = document["results"]["interaction"]["granger"]
+    assert set(granger) == {"industry_index -> talent_index", "talent_index -> industry_index"}
+    assert "coupling" in document["results"]["interaction"]
+
+
+def test_shipped_study_files_exist() -> None:
+    for name in DEMO_STUDIES:
+        assert study_file(name).read_text(encoding="utf-8").startswith("#")

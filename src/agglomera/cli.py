@@ -90,7 +90,7 @@ def demo(
         "agglomera-demo"
     ),
 ) -> None:
-    """Run the demonstration on the shipped example data and write its outputs to OUT."""
+    """Run both seed studies on the shipped example data and write their reports to OUT."""
     from agglomera._demo import run_demo
 
     run_demo(out, quiet=bool(ctx.find_root().params.get("quiet")))

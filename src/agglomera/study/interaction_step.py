@@ -180,11 +180,26 @@ def _panel_var(
     v = spec.panel_var
     assert v is not None
     variables = [industry, talent]
-    result = panel_var(panel, variables, lags=v.lags, transform=v.transform, steps=v.steps)
+    result = panel_var(
+        panel,
+        variables,
+        lags=v.lags,
+        transform=v.transform,
+        steps=v.steps,
+        instrument_lags=tuple(v.instrument_lags),
+        collapse=v.collapse,
+    )
     section.heading("panel_var")
     ordering = list(v.ordering) if v.ordering else variables
     section.method("panel VAR transformation", v.transform, "fod", "Arellano and Bover (1995)")
     section.method("panel VAR GMM steps", v.steps, 2, "two-step with Windmeijer (2005) SEs")
+    section.method(
+        "panel VAR instruments",
+        f"lags {v.instrument_lags[0]}–{v.instrument_lags[1]}"
+        + (", collapsed" if v.collapse else ", uncollapsed"),
+        "lags 2–99, uncollapsed",
+        "Holtz-Eakin, Newey and Rosen (1988); collapsing: Roodman (2009)",
+    )
     section.method("IRF identification", v.irf, "orthogonal", "Cholesky in the ordering below")
     section.method(
         "Cholesky ordering",

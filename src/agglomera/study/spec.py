@@ -226,6 +226,8 @@ class PanelVARSpec(_Strict):
     lags: int = Field(1, ge=1)
     transform: Literal["fod", "fd"] = "fod"
     steps: Literal[1, 2] = 2
+    instrument_lags: tuple[int, int] = (2, 99)
+    collapse: bool = False
     irf_steps: int = Field(10, ge=1)
     irf: Literal["orthogonal", "generalized"] = "orthogonal"
     bands: Literal["montecarlo", "bootstrap"] = "montecarlo"
