@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from agglomera.spatial import weights
+from agglomera.spatial.autocorrelation import bivariate_moran, geary_by_year, lisa, moran_by_year
 from agglomera.spatial.centre import (
     CentreResult,
     EllipseResult,
@@ -21,6 +23,7 @@ from agglomera.spatial.centre import (
 )
 from agglomera.spatial.effects import lag_effects
 from agglomera.spatial.geodesy import bearing_deg, compass_label, great_circle_km
+from agglomera.spatial.hotspots import getis_ord
 from agglomera.spatial.lm_tests import lm_tests, sdm_restrictions
 from agglomera.spatial.panel_models import SpatialPanelResult, panel_model
 
@@ -29,13 +32,19 @@ __all__ = [
     "EllipseResult",
     "SpatialPanelResult",
     "bearing_deg",
+    "bivariate_moran",
     "compass_label",
     "ellipse_xy",
+    "geary_by_year",
+    "getis_ord",
     "gravity_centre",
     "great_circle_km",
     "lag_effects",
+    "lisa",
     "lm_tests",
+    "moran_by_year",
     "panel_model",
     "sdm_restrictions",
     "std_ellipse",
+    "weights",
 ]
