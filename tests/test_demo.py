@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import pandas as pd
 import pytest
 
 from agglomera import datasets, policy
@@ -55,10 +56,30 @@ def test_demo_policy_numbers_equal_api(demo) -> None:
 
 
 def test_demo_interaction_numbers_equal_api(demo) -> None:
+    from agglomera import measure
+    from agglomera.interaction import dumitrescu_hurlin
+
     document = json.loads((demo.folders["zhejiang_bay"] / "results.json").read_text())
+    panel = datasets.zhejiang_bay(seed=document["seed"]).panel
+    frame = panel.to_frame()
+    columns = {}
+    for name, indicators in {
+        "industry_index": ["ht_rd_exp", "ht_exports", "ht_industrialisation"],
+        "talent_index": ["prof_tech_per10k", "rd_staff_per10k", "patents_per10k_emp"],
+    }.items():
+        scores = measure.entropy_weights(panel, dict.fromkeys(indicators, 1)).scores
+        values = scores.to_numpy()
+        demeaned = values - pd.Series(values).groupby(frame["year"].to_numpy()).transform("mean")
+        columns[name + "_dm"] = demeaned.to_numpy()
+    expected = dumitrescu_hurlin(
+        panel.with_columns(**columns), "talent_index_dm", "industry_index_dm", lags=1
+    )
     granger = document["results"]["interaction"]["granger"]
-    assert set(granger) == {"industry_index -> talent_index", "talent_index -> industry_index"}
-    assert "coupling" in document["results"]["interaction"]
+    got = granger["industry_index_dm -> talent_index_dm"]
+    assert got["wbar"] == expected.wbar and got["ztilde"] == expected.ztilde
+    assert granger["talent_index_dm -> industry_index_dm"]["wbar"] == expected.reverse.wbar
+    weights = document["results"]["measures"]["weights"]["industry_index"]
+    assert weights["ht_rd_exp"] > 0 and abs(sum(weights.values()) - 1) < 1e-12
 
 
 def test_shipped_study_files_exist() -> None:

@@ -402,7 +402,7 @@ class Table:
             agglomera results), in which case the first column; ``False`` — the first
             column; a column name — that column.
         formats : mapping, optional
-            Pattern per column, overriding ``float_format``/``int_format``.
+            Pattern per column (the stub column included), overriding ``float_format``/``int_format``.
         column_groups : mapping, optional
             Spanning group header per column name.
         align : {"l", "c", "r"}, default "c"
@@ -484,7 +484,16 @@ class Table:
                 else:
                     col.append(format_number(value, fmt, int_format=fmt, na_rep=na_rep))
             texts.append(col)
-        stub_texts = [format_number(v, float_format, na_rep=na_rep) for v in stub_values]
+        stub_fmt = formats.get(stub_name)
+        stub_texts = [
+            format_number(
+                v,
+                stub_fmt or float_format,
+                int_format=stub_fmt or "{:,}",
+                na_rep=na_rep,
+            )
+            for v in stub_values
+        ]
         rows = [
             Row(stub_texts[i], tuple(col[i] for col in texts), na_rep=na_rep)
             for i in range(len(stub_texts))

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 
 from agglomera.data.panel import Panel
-from agglomera.study.policy_step import frame_records, number
 from agglomera.study.sections import Section
 from agglomera.study.spec import InteractionSpec, OutputSpec
+from agglomera.study.values import frame_records, frame_table, number
 
 __all__ = ["run_interaction"]
 
@@ -55,7 +55,6 @@ def _coupling(
 ) -> None:
     from agglomera.interaction.coupling_dynamics import coupling_dynamics
     from agglomera.report.figures import coupling_paths
-    from agglomera.report.table import Table
 
     c = spec.coupling
     assert c is not None
@@ -81,11 +80,10 @@ def _coupling(
     by_year = frame.groupby(panel.time)[["C", "T", "D"]].mean().reset_index()
     section.table(
         "coupling_by_year",
-        Table.from_frame(
+        frame_table(
             by_year,
             title="Coupling coordination, mean over cities",
-            index=False,
-            float_format=f"{{:.{outputs.digits}f}}",
+            digits=outputs.digits,
             language=language,
         ),
     )
@@ -93,11 +91,10 @@ def _coupling(
     columns = [panel.unit, "C", "T", "D", "grade_zh" if language == "zh" else "grade_en", "lagging"]
     section.table(
         "coupling_last_year",
-        Table.from_frame(
+        frame_table(
             last[columns],
             title=f"Coupling coordination by city, {int(last[panel.time].iloc[0])}",
-            index=False,
-            float_format=f"{{:.{outputs.digits}f}}",
+            digits=outputs.digits,
             language=language,
         ),
     )
@@ -134,7 +131,6 @@ def _granger(
     seed: int,
 ) -> None:
     from agglomera.interaction.granger import dumitrescu_hurlin
-    from agglomera.report.table import Table
 
     g = spec.granger
     assert g is not None
@@ -147,7 +143,10 @@ def _granger(
     )
     section.method("Granger lags", g.lags, 1, "")
     table = result.to_frame()
-    section.table("granger", Table.from_frame(table, title="Panel Granger causality", index=False))
+    section.table(
+        "granger",
+        frame_table(table, title="Panel Granger causality", digits=4, language=section.language),
+    )
     section.pre(result.summary())
     directions = {}
     for r in (result, result.reverse):
@@ -175,7 +174,6 @@ def _panel_var(
 ) -> None:
     from agglomera.interaction.figures import irf_figure
     from agglomera.interaction.panel_var import panel_var
-    from agglomera.report.table import Table
 
     v = spec.panel_var
     assert v is not None
@@ -186,7 +184,7 @@ def _panel_var(
         lags=v.lags,
         transform=v.transform,
         steps=v.steps,
-        instrument_lags=tuple(v.instrument_lags),
+        instrument_lags=v.instrument_lags,
         collapse=v.collapse,
     )
     section.heading("panel_var")
@@ -211,13 +209,17 @@ def _panel_var(
     coef = result.to_frame()
     section.table(
         "panel_var",
-        Table.from_frame(coef, title="Panel VAR coefficients (GMM)", index=False),
+        frame_table(
+            coef, title="Panel VAR coefficients (GMM)", digits=4, language=section.language
+        ),
     )
     section.pre(result.summary())
     granger = result.granger()
     section.table(
         "panel_var_granger",
-        Table.from_frame(granger, title="Panel VAR Granger causality (Wald)", index=False),
+        frame_table(
+            granger, title="Panel VAR Granger causality (Wald)", digits=4, language=section.language
+        ),
     )
     irf = result.irf(
         steps=v.irf_steps,

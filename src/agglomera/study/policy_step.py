@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
-
-import pandas as pd
 
 from agglomera.data.panel import Panel
 from agglomera.study.sections import Section
 from agglomera.study.spec import OutputSpec, PolicySpec
+from agglomera.study.values import frame_records, frame_table, number
 
-__all__ = ["ESTIMATOR_NAMES", "did_numbers", "frame_records", "run_policy"]
+__all__ = ["ESTIMATOR_NAMES", "did_numbers", "run_policy"]
 
 #: Display names and references of the DID estimators.
 ESTIMATOR_NAMES: dict[str, tuple[str, str]] = {
@@ -22,31 +20,6 @@ ESTIMATOR_NAMES: dict[str, tuple[str, str]] = {
     "bjs": ("BJS", "Borusyak, Jaravel and Spiess (2024) imputation"),
     "dcdh": ("dCDH", "de Chaisemartin and D'Haultfœuille (2020, 2024)"),
 }
-
-
-def number(value: Any) -> float | None:
-    """Return a JSON-safe float (None for NaN or missing)."""
-    if value is None:
-        return None
-    out = float(value)
-    return None if math.isnan(out) else out
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return a DataFrame as JSON-safe records (NaN → None, numpy scalars → Python)."""
-    records = []
-    for row in frame.to_dict(orient="records"):
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if isinstance(value, float) and math.isnan(value):
-                clean[str(key)] = None
-            elif hasattr(value, "item"):
-                item = value.item()
-                clean[str(key)] = None if isinstance(item, float) and math.isnan(item) else item
-            else:
-                clean[str(key)] = value
-        records.append(clean)
-    return records
 
 
 def did_numbers(result: Any) -> dict[str, Any]:
@@ -191,7 +164,53 @@ def run_policy(
     _robustness(design, spec, section, outputs, language)
     _heterogeneity(design, spec, section, seed=seed)
     _mechanisms(design, spec, section, seed=seed)
+    _spatial_did(design, spec, section, outputs, language)
     return section
+
+
+def _spatial_did(
+    design: Any, spec: PolicySpec, section: Section, outputs: OutputSpec, language: str
+) -> None:
+    from agglomera import policy
+    from agglomera.report.table import Table
+
+    s = spec.spatial_did
+    if s is None:
+        return
+    result = policy.spatial_did(
+        design,
+        spec.outcome,
+        band_km=s.band_km,
+        estimator=s.estimator,
+        controls=list(spec.controls),
+        cluster=spec.cluster,
+    )
+    section.heading("spatial_did")
+    section.method(
+        "spillover exposure",
+        f"untreated units within {s.band_km[0]:g}–{s.band_km[1]:g} km of a treated unit, "
+        "from the first treatment in their band",
+        "0–150 km",
+        "great-circle distance between reference coordinates",
+    )
+    section.table(
+        "spatial_did",
+        Table.regression(
+            [result.direct, result.spillover],
+            title="Direct and spillover effects",
+            column_groups=["pilots", "neighbours"],
+            stars=tuple(outputs.stars),
+            se_style=outputs.se_style,
+            digits=outputs.digits,
+            language=language,
+        ),
+    )
+    section.pre(result.summary())
+    section.results["spatial_did"] = {
+        "direct": did_numbers(result.direct),
+        "spillover": did_numbers(result.spillover),
+        "counts": {str(k): v for k, v in result.counts.items()},
+    }
 
 
 def _inference(design: Any, spec: PolicySpec, section: Section, *, seed: int) -> None:
@@ -320,7 +339,6 @@ def _robustness(
 
 def _heterogeneity(design: Any, spec: PolicySpec, section: Section, *, seed: int) -> None:
     from agglomera import policy
-    from agglomera.report.table import Table
 
     h = spec.heterogeneity
     if h is None:
@@ -340,7 +358,8 @@ def _heterogeneity(design: Any, spec: PolicySpec, section: Section, *, seed: int
     }
     section.heading("heterogeneity")
     section.table(
-        "heterogeneity", Table.from_frame(het.groups, title=f"Effects by {h.by}", index=False)
+        "heterogeneity",
+        frame_table(het.groups, title=f"Effects by {h.by}", digits=3, language=section.language),
     )
     section.pre(het.summary())
 

@@ -83,6 +83,11 @@ def run_study(
         with _step(report, "measures", progress):
             panel, section = add_measures(panel, list(spec.measures), language=language)
             report.sections.append(section)
+    if spec.figures:
+        from agglomera.study.figures_step import run_figures
+
+        with _step(report, "figures", progress):
+            report.sections.append(run_figures(panel, list(spec.figures), language=language))
     if spec.policy is not None:
         from agglomera.study.policy_step import run_policy
 

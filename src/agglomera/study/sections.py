@@ -31,6 +31,7 @@ __all__ = [
 TITLES: dict[str, tuple[str, str]] = {
     "data": ("Data", "数据"),
     "measures": ("Measures", "指标测度"),
+    "figures": ("Maps and time paths", "地图与时间路径"),
     "policy": ("Policy evaluation", "政策效应评估"),
     "interaction": ("Industry–talent interaction", "产业集聚与人才集聚的互动"),
     "spatial": ("Spatial analysis", "空间分析"),
@@ -46,6 +47,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "panel_var": ("Panel VAR", "面板向量自回归"),
     "autocorrelation": ("Spatial autocorrelation", "空间自相关"),
     "spatial_model": ("Spatial panel model", "空间面板模型"),
+    "hotspots": ("Hot spots (Getis–Ord Gi*)", "冷热点分析（Getis–Ord Gi*）"),
+    "centre": ("Gravity centre and standard deviational ellipse", "重心迁移与标准差椭圆"),
+    "spatial_did": ("Spatial spillovers of the policy", "政策的空间溢出效应"),
 }
 
 

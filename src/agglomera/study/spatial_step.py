@@ -6,9 +6,9 @@ from typing import Any
 
 from agglomera.data.panel import Panel
 from agglomera.errors import SpecError
-from agglomera.study.policy_step import frame_records, number
 from agglomera.study.sections import Section
 from agglomera.study.spec import OutputSpec, SpatialSpec, WeightsSpec
+from agglomera.study.values import frame_records, frame_table, number
 
 __all__ = ["build_weights", "run_spatial"]
 
@@ -44,7 +44,6 @@ def run_spatial(
     panel: Panel, spec: SpatialSpec, outputs: OutputSpec, *, seed: int, language: str
 ) -> Section:
     """Run the spatial analyses and return their report section."""
-    from agglomera.report.table import Table
     from agglomera.spatial import autocorrelation, figures
 
     section = Section("spatial", language)
@@ -65,11 +64,10 @@ def run_spatial(
             )
             section.table(
                 f"moran_{var}",
-                Table.from_frame(
+                frame_table(
                     table,
                     title=f"Global Moran's I of {var} by year",
-                    index=False,
-                    float_format=f"{{:.{outputs.digits}f}}",
+                    digits=outputs.digits,
                     language=language,
                 ),
             )
@@ -88,9 +86,88 @@ def run_spatial(
             )
             results[var] = {"moran": frame_records(table), "lisa": frame_records(local)}
         section.results["autocorrelation"] = results
+    if spec.hotspots:
+        _hotspots(panel, w, spec, section, seed=seed)
+    if spec.centre:
+        _centre(panel, spec, section, outputs=outputs, language=language)
     if spec.model is not None:
         _model(panel, w, spec, section, seed=seed, outputs=outputs, language=language)
     return section
+
+
+def _check(panel: Panel, var: str, key: str) -> None:
+    if var not in panel:
+        raise SpecError(f"spatial.{key}: {var!r} is not a column of the data.")
+
+
+def _hotspots(panel: Panel, w: Any, spec: SpatialSpec, section: Section, *, seed: int) -> None:
+    from agglomera.spatial import figures
+    from agglomera.spatial.hotspots import getis_ord
+
+    section.heading("hotspots")
+    year = spec.lisa_year if spec.lisa_year is not None else int(panel.times[-1])
+    section.method(
+        "hot spots",
+        "Getis–Ord Gi* (self-weight = the row's largest weight)",
+        "",
+        "Ord and Getis (1995); permutation p-values",
+    )
+    out: dict[str, Any] = {}
+    for var in spec.hotspots:
+        _check(panel, var, "hotspots")
+        frame = getis_ord(
+            panel, var, w, year=year, permutations=max(spec.permutations, 1), seed=seed
+        )
+        section.figure(
+            f"hotspots_{var}",
+            f"Hot and cold spots of {var}, {year} (p < 0.05).",
+            figures.hotspot_map(frame, year=year),
+        )
+        out[var] = frame_records(frame)
+    section.results["hotspots"] = out
+
+
+def _centre(
+    panel: Panel, spec: SpatialSpec, section: Section, *, outputs: OutputSpec, language: str
+) -> None:
+    from agglomera.spatial.centre import gravity_centre, std_ellipse
+    from agglomera.spatial.figures_centre import centre_path_figure
+
+    section.heading("centre")
+    section.method(
+        "gravity centre",
+        spec.centre_method,
+        "sphere",
+        "sphere: mean of 3-D unit vectors; planar: mean of longitude/latitude",
+    )
+    section.method(
+        "standard deviational ellipse",
+        "no √2 correction, n in the denominator",
+        "",
+        "CrimeStat convention; ArcGIS multiplies the axes by √2",
+    )
+    out: dict[str, Any] = {}
+    for var in spec.centre:
+        _check(panel, var, "centre")
+        centre = gravity_centre(panel, var, method=spec.centre_method)
+        ellipses = std_ellipse(panel, var)
+        path = centre.to_frame()
+        section.table(
+            f"centre_{var}",
+            frame_table(
+                path,
+                title=f"Gravity centre of {var} by year",
+                digits=outputs.digits,
+                language=language,
+            ),
+        )
+        section.figure(
+            f"centre_{var}",
+            f"Gravity-centre path and standard deviational ellipses of {var}.",
+            centre_path_figure(centre, ellipses),
+        )
+        out[var] = {"path": frame_records(path), "ellipses": frame_records(ellipses.to_frame())}
+    section.results["centre"] = out
 
 
 def _model(
@@ -103,7 +180,6 @@ def _model(
     outputs: OutputSpec,
     language: str,
 ) -> None:
-    from agglomera.report.table import Table
     from agglomera.spatial.panel_models import panel_model
 
     m = spec.model
@@ -124,11 +200,10 @@ def _model(
     coef = result.to_frame()
     section.table(
         "spatial_model",
-        Table.from_frame(
+        frame_table(
             coef,
             title=f"Spatial panel model ({m.model.upper()})",
-            index=False,
-            float_format=f"{{:.{outputs.digits}f}}",
+            digits=outputs.digits,
             language=language,
         ),
     )
@@ -145,11 +220,10 @@ def _model(
         table = effects.reset_index()
         section.table(
             "spatial_effects",
-            Table.from_frame(
+            frame_table(
                 table,
                 title="Direct, indirect and total effects",
-                index=False,
-                float_format=f"{{:.{outputs.digits}f}}",
+                digits=outputs.digits,
                 language=language,
             ),
         )

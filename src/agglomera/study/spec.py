@@ -32,6 +32,7 @@ from agglomera.errors import SpecError
 __all__ = [
     "CouplingSpec",
     "DataSpec",
+    "FigureSpec",
     "GrangerSpec",
     "HeterogeneitySpec",
     "InteractionSpec",
@@ -43,6 +44,7 @@ __all__ = [
     "PolicySpec",
     "ReplicationSpec",
     "RobustnessSpec",
+    "SpatialDIDSpec",
     "SpatialModelSpec",
     "SpatialSpec",
     "StudyMeta",
@@ -172,6 +174,18 @@ class MechanismSpec(_Strict):
     bootstrap: int = Field(499, ge=0)
 
 
+class SpatialDIDSpec(_Strict):
+    """``[policy.spatial_did]``: direct effect on pilots and spillover on their neighbours.
+
+    Untreated units within ``band_km`` (great-circle, inclusive) of a treated unit are
+    *exposed* from the year the earliest-treated unit in their band is treated; units
+    beyond the band are the comparison (:func:`agglomera.policy.spatial_did`).
+    """
+
+    band_km: tuple[float, float] = (0.0, 150.0)
+    estimator: Literal["twfe", "event_study", "cs", "sa", "bjs"] = "twfe"
+
+
 class PolicySpec(_Strict):
     """``[policy]``: design, estimators and inference of a staggered DID study."""
 
@@ -195,6 +209,7 @@ class PolicySpec(_Strict):
     robustness: RobustnessSpec | None = None
     heterogeneity: HeterogeneitySpec | None = None
     mechanisms: MechanismSpec | None = None
+    spatial_did: SpatialDIDSpec | None = None
 
     @model_validator(mode="after")
     def _one_coding(self) -> PolicySpec:
@@ -272,11 +287,20 @@ class SpatialModelSpec(_Strict):
 
 
 class SpatialSpec(_Strict):
-    """``[spatial]``: weights, Moran's I by year, LISA, a spatial panel model."""
+    """``[spatial]``: weights, Moran's I by year, LISA, hot spots, gravity centres, a model.
+
+    ``moran``: variables for Moran's I by year, the Moran scatter and the LISA map of
+    ``lisa_year`` (default the last year); ``hotspots``: Getis–Ord Gi* maps of the same
+    year; ``centre``: gravity-centre paths and standard deviational ellipses of the
+    variables used as weights.
+    """
 
     weights: WeightsSpec = WeightsSpec()
     moran: list[str] = Field(default_factory=list)
     lisa_year: int | None = None
+    hotspots: list[str] = Field(default_factory=list)
+    centre: list[str] = Field(default_factory=list)
+    centre_method: Literal["sphere", "planar"] = "sphere"
     permutations: int = Field(999, ge=0)
     model: SpatialModelSpec | None = None
 
@@ -291,6 +315,23 @@ class OutputSpec(_Strict):
     stars: list[float] = Field(default_factory=lambda: [0.1, 0.05, 0.01])
     se_style: Literal["parentheses", "brackets"] = "parentheses"
     digits: int = Field(3, ge=0, le=8)
+
+
+class FigureSpec(_Strict):
+    """One ``[[figures]]`` entry: a map or a time-path figure of a variable.
+
+    ``kind = "choropleth"`` (the variable in ``year``, default the last, on the shipped
+    census boundaries), ``"bubble"`` (city bubbles sized by the variable) or ``"paths"``
+    (one line per unit; ``units`` are highlighted; ``reference_line`` at 1 for LQs).
+    Units must be 6-digit adcodes for the maps.
+    """
+
+    kind: Literal["choropleth", "bubble", "paths"]
+    variable: str
+    year: int | None = None
+    units: list[str] = Field(default_factory=list)
+    title: str | None = None
+    classes: int | None = Field(None, ge=2)
 
 
 class TargetSpec(_Strict):
@@ -320,6 +361,7 @@ class StudySpec(_Strict):
     study: StudyMeta
     data: DataSpec
     measures: list[MeasureSpec] = Field(default_factory=list)
+    figures: list[FigureSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
     interaction: InteractionSpec | None = None
     spatial: SpatialSpec | None = None
