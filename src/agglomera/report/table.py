@@ -402,7 +402,8 @@ class Table:
             agglomera results), in which case the first column; ``False`` — the first
             column; a column name — that column.
         formats : mapping, optional
-            Pattern per column (the stub column included), overriding ``float_format``/``int_format``.
+            Pattern per column (the stub column included), overriding
+            ``float_format``/``int_format``.
         column_groups : mapping, optional
             Spanning group header per column name.
         align : {"l", "c", "r"}, default "c"
