@@ -209,3 +209,28 @@ def test_cli_measure_lq(tmp_path, capsys) -> None:
     np.testing.assert_allclose(
         got["lq"], [(12 / 100) / (21 / 240), (7 / 80) / (21 / 240), (2 / 60) / (21 / 240)]
     )
+
+
+def test_chinese_report_translates_every_convention(tmp_path) -> None:
+    import re
+    import tomllib
+
+    from agglomera._demo import study_file
+
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for name in ("innovative_city", "zhejiang_bay"):
+        content = tomllib.loads(study_file(name).read_text(encoding="utf-8"))
+        content["study"]["language"] = "zh"
+        if "policy" in content:
+            content["policy"]["placebo"]["draws"] = 20
+            content["policy"].pop("mechanisms", None)
+        if "spatial" in content:
+            content["spatial"]["permutations"] = 19
+            if "model" in content["spatial"]:
+                content["spatial"]["model"]["draws"] = 20
+        if "interaction" in content:
+            content["interaction"]["panel_var"]["draws"] = 20
+        report = run_study(parse_study(content))
+        untranslated = [m.topic for _, m in report.methods if not han.search(m.topic)]
+        assert untranslated == []
+        assert all(han.search(s.title) for s in report.sections)

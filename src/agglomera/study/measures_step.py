@@ -40,10 +40,11 @@ def _lq(panel: Panel, m: MeasureSpec, section: Section) -> pd.Series:
         reference=m.reference,
     )
     section.method(
-        f"location quotient {m.name}: reference economy",
+        "location quotient: reference economy",
         m.reference,
         "sample",
         "Isard (1960); LQ = (E_rit/E_rt)/(E_it/E_t)",
+        subject=m.name,
     )
     return _aligned(panel, out.set_index([panel.unit, panel.time])["lq"])
 
@@ -64,10 +65,11 @@ def _composite(panel: Panel, m: MeasureSpec, section: Section) -> pd.Series:
         panel, dict(zip(m.indicators, directions, strict=True)), scope=m.scope
     )
     section.method(
-        f"composite {m.name}: entropy-weight scope",
+        "entropy-weight scope",
         m.scope,
         "pooled",
         "pooled min–max normalisation keeps scores comparable across years",
+        subject=m.name,
     )
     weight_series = pd.Series(result.weights, dtype=float)
     section.results.setdefault("weights", {})[m.name] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agglomera.data.panel import Panel
@@ -88,9 +89,19 @@ def _defaults(spec: PolicySpec, section: Section) -> None:
 
 
 def run_policy(
-    panel: Panel, spec: PolicySpec, outputs: OutputSpec, *, seed: int, language: str
+    panel: Panel,
+    spec: PolicySpec,
+    outputs: OutputSpec,
+    *,
+    seed: int,
+    language: str,
+    progress: Callable[[str], None] | None = None,
 ) -> Section:
-    """Run the policy evaluation and return its report section."""
+    """Run the policy evaluation and return its report section.
+
+    ``progress`` (optional) is called with a short status text during long loops (the
+    placebo draws); the command line shows it.
+    """
     from agglomera import policy
     from agglomera.policy.figures import event_study_figure
     from agglomera.report.table import Table
@@ -160,7 +171,7 @@ def run_policy(
             "(reference period: the estimator's own base period).",
             event_study_figure(dynamic, title=f"Dynamic effects on {spec.outcome}"),
         )
-    _inference(design, spec, section, seed=seed)
+    _inference(design, spec, section, seed=seed, progress=progress)
     _robustness(design, spec, section, outputs, language)
     _heterogeneity(design, spec, section, seed=seed)
     _mechanisms(design, spec, section, seed=seed)
@@ -213,7 +224,14 @@ def _spatial_did(
     }
 
 
-def _inference(design: Any, spec: PolicySpec, section: Section, *, seed: int) -> None:
+def _inference(
+    design: Any,
+    spec: PolicySpec,
+    section: Section,
+    *,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     from agglomera import policy
 
     if spec.placebo is None and spec.wild_bootstrap is None:
@@ -233,6 +251,7 @@ def _inference(design: Any, spec: PolicySpec, section: Section, *, seed: int) ->
             seed=seed,
             controls=list(spec.controls),
             p_value=p.p_value,
+            progress=_draw_counter(progress, "placebo draws"),
             **extra,
         )
         section.method("placebo re-assignment scheme", p.scheme, "timing", "Heß (2017) ritest")
@@ -274,6 +293,20 @@ def _inference(design: Any, spec: PolicySpec, section: Section, *, seed: int) ->
             "draws": w.draws,
         }
         section.pre(wild.summary())
+
+
+def _draw_counter(
+    progress: Callable[[str], None] | None, label: str
+) -> Callable[[int, int], None] | bool:
+    """Turn a status callback into the ``progress(done, total)`` of a loop (or False)."""
+    if progress is None:
+        return False
+    report = progress
+
+    def counter(done: int, total: int) -> None:
+        report(f"{label} {done}/{total}")
+
+    return counter
 
 
 def _placebo_figure(placebo: Any) -> Any:

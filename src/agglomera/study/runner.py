@@ -93,7 +93,14 @@ def run_study(
 
         with _step(report, "policy", progress):
             report.sections.append(
-                run_policy(panel, spec.policy, outputs, seed=seed, language=language)
+                run_policy(
+                    panel,
+                    spec.policy,
+                    outputs,
+                    seed=seed,
+                    language=language,
+                    progress=None if progress is None else _prefixed(progress, "policy"),
+                )
             )
     if spec.interaction is not None:
         from agglomera.study.interaction_step import run_interaction
@@ -118,6 +125,15 @@ def run_study(
             )
     report.provenance = list(panel.provenance)
     return report
+
+
+def _prefixed(progress: Callable[[str], None], step: str) -> Callable[[str], None]:
+    """Return a status callback that names the step before the message."""
+
+    def note(message: str) -> None:
+        progress(f"{step}: {message}")
+
+    return note
 
 
 @contextmanager

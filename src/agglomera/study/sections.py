@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TITLES",
+    "TOPICS_ZH",
     "Block",
     "FigureItem",
     "MethodEntry",
@@ -50,6 +51,48 @@ TITLES: dict[str, tuple[str, str]] = {
     "hotspots": ("Hot spots (Getis–Ord Gi*)", "冷热点分析（Getis–Ord Gi*）"),
     "centre": ("Gravity centre and standard deviational ellipse", "重心迁移与标准差椭圆"),
     "spatial_did": ("Spatial spillovers of the policy", "政策的空间溢出效应"),
+}
+
+
+#: Chinese names of the conventions listed in the methods section.
+TOPICS_ZH: dict[str, str] = {
+    "location quotient: reference economy": "区位熵：参照经济体",
+    "entropy-weight scope": "熵权法：标准化范围",
+    "maps": "地图底图",
+    "treatment coding": "处理组编码规则",
+    "unverified pilot years": "批复年份未核实的试点",
+    "comparison group": "对照组",
+    "unbalanced panels": "非平衡面板",
+    "units treated in every period": "各期均受处理的单位",
+    "anticipation periods": "预期效应期数",
+    "CS estimation method": "CS 估计方法",
+    "standard errors clustered by": "标准误聚类层级",
+    "placebo re-assignment scheme": "安慰剂随机分配方案",
+    "placebo p-value rule": "安慰剂 p 值规则",
+    "wild bootstrap weights": "野自助法权重",
+    "mechanism analysis": "机制检验方法",
+    "spillover exposure": "溢出暴露定义",
+    "coupling degree formula": "耦合度公式",
+    "weight of industry in T": "综合发展指数中产业的权重",
+    "time effects before Granger / panel VAR": "格兰杰检验与面板VAR前的时间效应处理",
+    "Granger test": "格兰杰因果检验",
+    "Granger lags": "格兰杰检验滞后阶数",
+    "panel VAR transformation": "面板VAR变换方式",
+    "panel VAR GMM steps": "面板VAR的GMM步数",
+    "panel VAR instruments": "面板VAR工具变量",
+    "IRF identification": "脉冲响应识别方式",
+    "Cholesky ordering": "Cholesky 排序",
+    "IRF bands": "脉冲响应置信带",
+    "spatial weights": "空间权重矩阵",
+    "row-standardised weights": "权重行标准化",
+    "permutations (Moran, LISA)": "置换次数（Moran、LISA）",
+    "hot spots": "冷热点统计量",
+    "gravity centre": "重心计算方法",
+    "standard deviational ellipse": "标准差椭圆",
+    "spatial panel model": "空间面板模型",
+    "spatial model fixed effects": "空间模型固定效应",
+    "Lee–Yu bias correction": "Lee–Yu 偏误修正",
+    "effects": "效应分解",
 }
 
 
@@ -164,9 +207,23 @@ class Section:
         """Add a figure; ``name`` (prefixed with the section key) is its file stem."""
         self.blocks.append(Block("figure", item=FigureItem(f"{self.key}_{name}", caption, figure)))
 
-    def method(self, topic: str, choice: Any, default: Any = "", reference: str = "") -> None:
-        """Record a convention (values are shown as text)."""
-        self.methods.append(MethodEntry(topic, _text(choice), _text(default), reference))
+    def method(
+        self,
+        topic: str,
+        choice: Any,
+        default: Any = "",
+        reference: str = "",
+        *,
+        subject: str = "",
+    ) -> None:
+        """Record a convention (values shown as text; the topic in the report language).
+
+        ``subject`` (e.g. the measure's name) is appended to the topic in parentheses.
+        """
+        shown = TOPICS_ZH.get(topic, topic) if self.language == "zh" else topic
+        if subject:
+            shown = f"{shown} ({subject})"
+        self.methods.append(MethodEntry(shown, _text(choice), _text(default), reference))
 
 
 def _text(value: Any) -> str:
