@@ -25,8 +25,12 @@ def resolve_mapping(
     scope: str | None,
     file: Path,
     notes: list[str],
+    quiet: frozenset[str] = frozenset(),
 ) -> None:
     """Fill in ``chosen`` of each table from ``keys`` (normalised label → variable).
+
+    Variables in ``quiet`` are not noted as missing from a sheet of ``"sheet_per_year"``
+    (the sector columns of other classification vintages).
 
     Raises
     ------
@@ -94,7 +98,7 @@ def resolve_mapping(
         if layout == "sheet_per_year" and table.chosen:
             present = {var for var, _ in table.chosen.values()}
             for var in dict.fromkeys(keys.values()):
-                if var not in present:
+                if var not in present and var not in quiet:
                     notes.append(
                         f"{var!r} has no column in {table.sheet.where}: missing for {table.year}"
                     )

@@ -16,7 +16,10 @@ returns the shipped table (Chinese and English names as printed, section letters
 and notes); :func:`yearbook_mapping` gives a :func:`~agglomera.data.read_yearbook`
 ``mapping`` that reads each vintage into its own column; :func:`sector_series` joins the
 vintage columns into consistent ``emp_it`` and ``emp_sci`` series, with the 2002 break
-(no separate IT sector) handled by an explicit option.
+(no separate IT sector) handled by an explicit option. ``read_yearbook(...,
+crosswalk=True)`` does both in one step (recognising the headers of each vintage, with
+``vintage=`` and the same ``break_2002`` options) and also takes a user crosswalk with the
+columns of :func:`sector_crosswalk`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ with examples, are in ``docs/data.md`` ("Bringing real yearbook data") and in th
 
 The steps live in private modules: cell values in ``_cells``, table structure and column
 labels in ``_headers``, label matching in ``_mapping``, row classification and values in
-``_rows``.
+``_rows``; the sector crosswalk (``crosswalk=``) in ``_sectors``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from agglomera.data._cells import is_int, normalise_label, year_of
 from agglomera.data._headers import SCOPES, Table, parse_table
 from agglomera.data._mapping import resolve_mapping, unmapped_columns
 from agglomera.data._rows import check_duplicates, collect, raise_bad_values
+from agglomera.data._sectors import check_sectors, harmonise_sectors, load_crosswalk, sector_keys
 from agglomera.data._workbook import CellGrid
+from agglomera.data.crosswalk import Break2002
 from agglomera.data.panel import Panel
 from agglomera.data.readers import read_grids, resolve_path
 from agglomera.errors import DataError, SpecError, format_examples
@@ -48,7 +50,7 @@ _YEAR_IN_NAME_RE = re.compile(r"(?<!\d)(19[4-9]\d|20\d{2})(?!\d)")
 def read_yearbook(
     path: str | os.PathLike[str],
     *,
-    mapping: Mapping[str, str],
+    mapping: Mapping[str, str] | None = None,
     unit: str = "adcode",
     layout: str = "years_as_columns",
     year: int | Sequence[int] | None = None,
@@ -62,6 +64,9 @@ def read_yearbook(
     thousands: str | None = None,
     city_column: str | int | None = None,
     year_column: str | int | None = None,
+    crosswalk: bool | str | pd.DataFrame | None = None,
+    vintage: str | None = None,
+    break_2002: Break2002 | None = None,
 ) -> Panel:
     r"""Read a yearbook-style table (XLSX, CSV/TSV/TXT or Parquet) into a long Panel.
 
@@ -69,8 +74,8 @@ def read_yearbook(
     ----------
     path : str or path-like
         The file.
-    mapping : mapping of str to str
-        Source column label → variable name, e.g.
+    mapping : mapping of str to str, optional
+        Required unless ``crosswalk`` is given. Source column label → variable name, e.g.
         ``{"年末单位从业人员数(万人)": "employment"}``. Labels are compared after
         :func:`normalise_label` (full-width brackets and spaces do not matter). For
         multi-row headers the label is the header parts joined by ``"/"`` without the
@@ -78,7 +83,9 @@ def read_yearbook(
         ``"信息传输、计算机服务和软件业/从业人员"``. A single-variable sheet with years as
         column headers is matched by its sheet name or title. Several labels may map to
         the same variable (a label renamed between yearbook editions). Columns that are
-        not mapped are ignored and listed in the provenance.
+        not mapped are ignored and listed in the provenance. With ``crosswalk``, a label
+        mapped to a crosswalk ``variable`` (``"emp_it_2011"``, …) is read as that vintage's
+        sector, e.g. a header printed differently from the crosswalk names.
     unit : str, default "adcode"
         Name of the unit column of the result.
     layout : {"years_as_columns", "sheet_per_year", "long"}
@@ -121,14 +128,47 @@ def read_yearbook(
         地区, …), else the first column.
     year_column : str or int, optional
         ``"long"`` only: the year column. Default: the column labelled year, 年份, 年度, 年.
+    crosswalk : True, "talent" or DataFrame, optional
+        Build harmonised sector columns across GB/T 4754 classification vintages. ``True``
+        or ``"talent"``: the shipped crosswalk of the talent-relevant sectors
+        (:func:`agglomera.data.crosswalk.sector_crosswalk`), giving ``emp_it`` (IT
+        services) and ``emp_sci`` (science and technology). A DataFrame: a user crosswalk
+        with the same columns (at least ``concept``, ``variable``, ``classification``,
+        ``first_year``, ``last_year``, ``name_cn``, ``name_en``; one row per concept and
+        vintage, an empty ``variable`` where a vintage has no such sector). A header is a
+        sector header when it, or one of its ``"/"``-parts, equals ``name_cn`` or
+        ``name_en`` after :func:`normalise_label`, ignoring case, a trailing unit in
+        brackets (``"(万人)"``) and a leading section letter or ``#``. Default ``None``:
+        no crosswalk (only ``mapping``).
+    vintage : {"auto", "2002", "2003-2011", "2012+"}, optional
+        With ``crosswalk``: which classification the headers follow. ``"auto"``
+        (default): each table, sheet or column by its data year, with the years of the
+        crosswalk (≤ 2002: GB/T 4754-1994; 2003–2011: GB/T 4754-2002; 2012+:
+        GB/T 4754-2011, whose names GB/T 4754-2017 keeps); a header of another vintage
+        is an error. A vintage label (or the classification, ``"GB/T 4754-2011"``) reads
+        every table under that classification whatever its year (recorded), e.g. an
+        edition that printed the new names a year early. Note ``"2002"`` is the vintage
+        of data years up to 2002 (GB/T 4754-1994), not GB/T 4754-2002.
+    break_2002 : {"drop", "sci_only", "error"}, optional
+        With ``crosswalk``: years whose vintage has no sector for a concept (GB/T 4754-1994,
+        data years up to 2002, has no separate IT sector), exactly as in
+        :func:`~agglomera.data.crosswalk.sector_series`. ``"drop"`` (default): those rows
+        are removed (counted in the provenance); ``"sci_only"``: rows kept, ``emp_sci``
+        from 科学研究和综合技术服务业 (an approximate match), ``emp_it`` missing;
+        ``"error"``: raise if the file has such a year.
 
     Returns
     -------
     Panel
         Unit ``unit`` (adcodes, or names with ``harmonise=False``), time ``"year"``, one
-        column per variable in ``mapping`` order. ``panel.provenance`` records the file,
-        sheets, encoding, layout, header rows, mapping, unmapped columns, skipped rows,
-        scope and thousands separator.
+        column per variable in ``mapping`` order (then, with ``crosswalk``, one column per
+        concept: ``emp_it``, ``emp_sci``; the vintage columns are not kept).
+        ``panel.provenance`` records the file, sheets, encoding, layout, header rows,
+        mapping, unmapped columns, skipped rows, scope and thousands separator; with
+        ``crosswalk`` also the crosswalk and vintage rule, every sector header with the
+        sheet, vintage variable, classification, section and relation it was read as, the
+        vintage column that fed each concept in which years, and the ``break_2002`` rule
+        with the number of rows it removed or left incomplete.
 
     Raises
     ------
@@ -137,8 +177,14 @@ def read_yearbook(
         labels and close matches are listed), both 全市 and 市辖区 groups are present and
         ``scope`` is not given, the header cannot be detected, a value is not a number
         (the cell is named), or a city appears twice in one year (the rows are named).
+        With ``crosswalk``: a sector header of one vintage holds data of another vintage's
+        years, a year has no column for a sector of its vintage (the closest unknown
+        headers, the vintage and the fix are named), a year is in no vintage, or
+        ``break_2002="error"`` and the file reaches a vintage without a sector.
     SpecError
-        For invalid arguments (unknown layout, empty mapping, …).
+        For invalid arguments (unknown layout, empty mapping without ``crosswalk``, an
+        invalid crosswalk table, unknown ``vintage`` or ``break_2002``, ``vintage`` or
+        ``break_2002`` without ``crosswalk``, a mapping to ``emp_it``/``emp_sci``, …).
 
     Examples
     --------
@@ -155,7 +201,23 @@ def read_yearbook(
     [[322.2, 345.6], [180.5, nan]]
     """
     file = resolve_path(path)
-    keys = _check_arguments(mapping, unit, layout, scope, thousands, header_rows)
+    if crosswalk is None and (vintage is not None or break_2002 is not None):
+        raise SpecError(
+            "vintage= and break_2002= apply to the sector crosswalk only. Fix: pass "
+            "crosswalk=True (the shipped talent-sector crosswalk) or drop them."
+        )
+    cw = None if crosswalk is None else load_crosswalk(crosswalk, vintage, break_2002)
+    keys = _check_arguments(
+        {} if mapping is None and cw is not None else mapping,
+        unit,
+        layout,
+        scope,
+        thousands,
+        header_rows,
+        optional=cw is not None,
+    )
+    if cw is not None:
+        _check_sector_names(keys, unit, cw.concepts, mapping or {})
     years_wanted = _years_wanted(year)
     na = {normalise_label(v) for v in (na_values or ())}
     sheets, encoding_used, kind = read_grids(file, sheet=sheet, encoding=encoding)
@@ -188,8 +250,30 @@ def read_yearbook(
             + "; ".join(skipped_sheets)
             + ". Fix: pass sheet=... (and year=... for a single-year table) or another layout."
         )
-    resolve_mapping(tables, keys, layout, scope, file, notes)
+    sector_notes: list[str] = []
+    if cw is not None:
+        try:
+            found = sector_keys(tables, cw, keys)
+        except DataError as exc:
+            raise DataError(f"{str(file)!r}: {exc}") from None
+        for label, var in found.items():
+            keys.setdefault(label, var)
+        if not keys:
+            raise DataError(
+                f"no sector header of the crosswalk in {str(file)!r} ("
+                + "; ".join(
+                    f"{t.sheet.where}: {format_examples(_labels(t), limit=8)}" for t in tables
+                )
+                + "). Fix: pass mapping={'<header>': '<crosswalk variable>'} or a user crosswalk."
+            )
+    quiet = frozenset(cw.by_variable) if cw is not None else frozenset()
+    resolve_mapping(tables, keys, layout, scope, file, notes, quiet)
     used = [t for t in tables if t.chosen]
+    if cw is not None:
+        try:
+            sector_notes = check_sectors(used, cw, layout, na, years_wanted)
+        except DataError as exc:
+            raise DataError(f"{str(file)!r}: {exc}") from None
     for t in tables:
         if not t.chosen:
             skipped_sheets.append(f"{t.sheet.where} (none of the mapped labels)")
@@ -215,6 +299,11 @@ def read_yearbook(
     frame.columns.name = None
     frame = frame[[unit, "year", *variables]]
     frame["year"] = frame["year"].astype("int64")
+    if cw is not None:
+        frame, concepts, series_notes = harmonise_sectors(frame, cw)
+        variables = [v for v in variables if v not in cw.by_variable] + concepts
+        frame = frame[[unit, "year", *variables]]
+        sector_notes += series_notes
     provenance = _provenance(
         file=file,
         kind=kind,
@@ -227,8 +316,9 @@ def read_yearbook(
         skipped_rows=skipped_rows,
         notes=notes,
         unmapped=unmapped_columns(used),
-        mapping=mapping,
+        mapping=mapping or {},
     )
+    provenance.extend(sector_notes)
     try:
         return Panel(frame, unit=unit, time="year", numeric=variables, provenance=provenance)
     except DataError as exc:
@@ -243,13 +333,16 @@ def _check_arguments(
     scope: Any,
     thousands: Any,
     header_rows: Any,
+    *,
+    optional: bool = False,
 ) -> dict[str, str]:
     if layout not in LAYOUTS:
         raise SpecError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}.")
-    if not isinstance(mapping, Mapping) or not mapping:
+    if not isinstance(mapping, Mapping) or not (mapping or optional):
         raise SpecError(
             "mapping must be a non-empty dict of source column label → variable name, e.g. "
-            "{'年末单位从业人员数(万人)': 'employment'}."
+            "{'年末单位从业人员数(万人)': 'employment'} (it may be left out with crosswalk=True, "
+            "which reads the talent-sector headers)."
         )
     if not isinstance(unit, str) or not unit or unit == "year":
         raise SpecError(f"unit must be a column name other than 'year'; got {unit!r}.")
@@ -280,6 +373,24 @@ def _check_arguments(
     if header_rows is not None and (not is_int(header_rows) or header_rows < 1):
         raise SpecError(f"header_rows must be a positive int or None; got {header_rows!r}.")
     return keys
+
+
+def _check_sector_names(
+    keys: dict[str, str], unit: str, concepts: tuple[str, ...], mapping: Mapping[str, str]
+) -> None:
+    for label, var in mapping.items():
+        if var in concepts:
+            raise SpecError(
+                f"mapping[{label!r}] = {var!r} is a column the crosswalk builds. Fix: map the "
+                "label to the variable of its classification vintage (the 'variable' column "
+                "of sector_crosswalk(), e.g. 'emp_it_2011'), or to another name."
+            )
+    if unit in concepts:
+        raise SpecError(f"unit={unit!r} clashes with a crosswalk concept; choose another name.")
+
+
+def _labels(table: Table) -> list[str]:
+    return [c.label for c in table.columns if c.label and c.index != table.city_col]
 
 
 def _years_wanted(year: Any) -> set[int] | None:
