@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 __all__ = ["DEMO_STUDIES", "DemoOutputs", "run_demo", "study_file"]
 
@@ -65,6 +67,15 @@ def _index(folders: dict[str, Path], out: Path, seconds: dict[str, float]) -> Pa
     return path
 
 
+def _status_line(status: Any, label: str) -> Callable[[str], None]:
+    """Return a progress callback that shows the current step on a rich status line."""
+
+    def update(step: str) -> None:
+        status.update(f"{label}: {step}")
+
+    return update
+
+
 def run_demo(out: Path, *, quiet: bool = False) -> DemoOutputs:
     """Run both seed studies and write their reports under ``out``.
 
@@ -88,9 +99,7 @@ def run_demo(out: Path, *, quiet: bool = False) -> DemoOutputs:
         start = time.perf_counter()
         source = study_file(name)
         with console.status(f"{description}: starting") as status:
-            report = run_study(
-                source, progress=lambda step, d=description: status.update(f"{d}: {step}")
-            )
+            report = run_study(source, progress=_status_line(status, description))
             folder = out / name
             files += write_report(report, folder, study_file=source)
         seconds[name] = time.perf_counter() - start

@@ -31,7 +31,7 @@ def mpdta_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 
 def test_results_json_equals_api(mpdta_run) -> None:
-    out, document = mpdta_run
+    _, document = mpdta_run
     frame = pd.read_csv(MPDTA)
     design = policy.design(Panel(frame, unit="countyreal", time="year"), cohort="first.treat")
     estimates = document["results"]["policy"]["estimates"]
