@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from agglomera.data.checks import require_finite
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.interaction import _pstr_core as core
@@ -198,22 +199,8 @@ def checked_frame(
             raise SpecError(f"{fn}: {name} lists {format_examples(dup)} more than once.")
     extra = list(remaining or [])
     columns = list(dict.fromkeys([y, *x, *nonlinear, transition, *extra]))
+    require_finite(panel, columns, fn, why="PSTR never drops observations silently.")
     frame = panel.to_frame()
-    for col in columns:
-        panel.column(col)  # helpful DataError when absent
-        values = frame[col]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise DataError(f"{fn}: column {col!r} must be numeric; it has dtype {values.dtype}.")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            keys = frame.loc[bad, [panel.unit, panel.time]]
-            raise DataError(
-                f"{fn}: column {col!r} has {int(bad.sum())} missing or infinite values at "
-                f"({panel.unit}, {panel.time}) "
-                f"{format_examples(list(keys.itertuples(index=False, name=None)))}. PSTR never "
-                "drops observations silently. Fix: remove those rows explicitly with "
-                "panel.subset(...) or fill them with a recorded transform."
-            )
     frame = frame.sort_values([panel.unit, panel.time], kind="stable").reset_index(drop=True)
     counts = frame.groupby(panel.unit, sort=False).size()
     single = counts[counts < 2]

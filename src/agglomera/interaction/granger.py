@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agglomera.data.checks import require_balanced, require_finite
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.interaction import _granger_core as core
@@ -369,37 +370,9 @@ def _check_int(name: str, value: Any, *, minimum: int) -> int:
 
 def _arrays(panel: Panel, y: str, x: str) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
     """Return unit × time arrays of y and x after checking balance, gaps and values."""
+    require_finite(panel, (y, x), "dumitrescu_hurlin", why="The test needs complete series.")
+    require_balanced(panel, "dumitrescu_hurlin")
     frame = panel.to_frame()
-    for col in (y, x):
-        panel.column(col)  # helpful DataError when absent
-        values = frame[col]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise DataError(
-                f"dumitrescu_hurlin: column {col!r} must be numeric; it has dtype {values.dtype}."
-            )
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            keys = frame.loc[bad, [panel.unit, panel.time]]
-            raise DataError(
-                f"dumitrescu_hurlin: column {col!r} has {int(bad.sum())} missing or infinite "
-                f"values at ({panel.unit}, {panel.time}) "
-                f"{format_examples(list(keys.itertuples(index=False, name=None)))}. The test "
-                "needs complete series. Fix: drop those units (or periods, for all units) "
-                "explicitly with panel.subset(...), or fill the gaps with a recorded transform."
-            )
-    if not panel.is_balanced:
-        bal = panel.balance()
-        short = bal[bal["n_periods"] < len(panel.times)]
-        shown = [
-            f"{u!r} (missing {format_examples(m, limit=3)})"
-            for u, m in zip(short.index[:5], short["missing_periods"][:5], strict=True)
-        ]
-        more = f" and {len(short) - 5} more" if len(short) > 5 else ""
-        raise DataError(
-            f"dumitrescu_hurlin requires a balanced panel; {len(short)} units lack periods: "
-            f"{'; '.join(shown)}{more}. Fix: inspect panel.balance() and restrict to a "
-            "balanced sub-panel with panel.subset(units=..., times=...)."
-        )
     times = panel.times
     gaps = np.flatnonzero(np.diff(times) != 1)
     if gaps.size:

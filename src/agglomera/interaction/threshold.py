@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agglomera.data.checks import require_finite
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.interaction import _threshold_search as core
@@ -553,23 +554,10 @@ def _check_data(fn: str, panel: Panel, columns: list[str]) -> pd.DataFrame:
             f"{fn}: expected an agglomera Panel, got {type(panel).__name__}. Fix: wrap the "
             "data with agglomera.Panel(df, unit=..., time=...)."
         )
-    for col in columns:
-        panel.column(col)  # helpful DataError when absent
+    require_finite(
+        panel, columns, fn, why="The threshold model needs a balanced panel and drops nothing."
+    )
     frame = panel.to_frame()
-    for col in dict.fromkeys(columns):
-        values = frame[col]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise DataError(f"{fn}: column {col!r} must be numeric; it has dtype {values.dtype}.")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            keys = frame.loc[bad, [panel.unit, panel.time]]
-            raise DataError(
-                f"{fn}: column {col!r} has {int(bad.sum())} missing or infinite values at "
-                f"({panel.unit}, {panel.time}) "
-                f"{format_examples(list(keys.itertuples(index=False, name=None)))}. The "
-                "threshold model needs a balanced panel and drops nothing silently. Fix: "
-                "drop those periods or units explicitly with panel.subset(...)."
-            )
     if not panel.is_balanced:
         counts = frame.groupby(panel.unit).size()
         short = counts[counts < len(panel.times)].index.tolist()

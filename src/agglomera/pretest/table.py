@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from agglomera.data.checks import require_balanced, require_finite
 from agglomera.data.panel import Panel
 from agglomera.errors import AgglomeraError, DataError, SpecError, format_examples
 
@@ -186,39 +187,11 @@ def _check_panel(panel: Any, fn: str) -> Panel:
 
 def _check_values(panel: Panel, columns: Sequence[str], fn: str) -> None:
     """Raise DataError when a column is not numeric or has missing values (naming keys)."""
-    frame = panel.to_frame()
-    for col in columns:
-        panel.column(col)  # raises a helpful DataError if absent
-        values = frame[col]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise DataError(f"{fn}: column {col!r} must be numeric; it has dtype {values.dtype}.")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if bad.any():
-            keys = frame.loc[bad, [panel.unit, panel.time]]
-            raise DataError(
-                f"{fn}: column {col!r} has {int(bad.sum())} missing or infinite values at "
-                f"({panel.unit}, {panel.time}) "
-                f"{format_examples(list(keys.itertuples(index=False, name=None)))}. Pre-tests "
-                "never drop observations silently. Fix: drop those units or periods explicitly "
-                "with panel.subset(...), or fill the gaps with a recorded transform."
-            )
+    require_finite(panel, columns, fn, why="Pre-tests never drop observations silently.")
 
 
 def _require_balanced(panel: Panel, fn: str) -> None:
-    if panel.is_balanced:
-        return
-    bal = panel.balance()
-    short = bal[bal["n_periods"] < len(panel.times)]
-    shown = [
-        f"{u!r} (missing {format_examples(m, limit=3)})"
-        for u, m in zip(short.index[:5], short["missing_periods"][:5], strict=True)
-    ]
-    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
-    raise DataError(
-        f"{fn} requires a balanced panel; {len(short)} units lack periods: "
-        f"{'; '.join(shown)}{more}. Fix: restrict to a balanced sub-panel with "
-        "panel.subset(units=..., times=...)."
-    )
+    require_balanced(panel, fn)
 
 
 def _unit_series(panel: Panel, var: str, fn: str) -> list[tuple[Any, np.ndarray]]:
