@@ -58,9 +58,9 @@ def test_readme_standard_form() -> None:
 
 
 def test_readme_kform_and_corrected() -> None:
-    k = coupling_dynamics(_readme_panel(), "ind", "tal", formula="kform", k=2)
+    k = coupling_dynamics(_readme_panel(), "ind", "tal", form="k", k=2)
     np.testing.assert_allclose(k.frame["C"], [0.7901, 1, 0.4096, 0.1296], atol=HALF)
-    corr = coupling_dynamics(_readme_panel(), "ind", "tal", formula="corrected")
+    corr = coupling_dynamics(_readme_panel(), "ind", "tal", form="corrected")
     np.testing.assert_allclose(corr.frame["C"], [0.6325, 1, 0.3162, 0.1491], atol=HALF)
     np.testing.assert_allclose(corr.frame["D"], [0.4356, 0.7071, 0.3976, 0.2730], atol=HALF)
     assert corr.frame["grade"].tolist() == [5, 8, 4, 3]
@@ -181,8 +181,8 @@ def test_errors_name_the_offending_rows() -> None:
     frame.loc[1, "region"] = None
     with pytest.raises(DataError, match=r"region column 'region' is missing at .*\('A', 2021\)"):
         coupling_dynamics(Panel(frame, unit="city", time="year"), "ind", "tal", region="region")
-    with pytest.raises(SpecError, match="formula"):
-        coupling_dynamics(_readme_panel(), "ind", "tal", formula="k")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="form must be 'standard', 'k' or 'corrected'"):
+        coupling_dynamics(_readme_panel(), "ind", "tal", form="kform")
     with pytest.raises(SpecError, match="names"):
         coupling_dynamics(_readme_panel(), "ind", "tal", names=("a", "a"))
     with pytest.raises(SpecError, match="by="):

@@ -24,8 +24,8 @@ from agglomera.measure.coupling import coupling_coordination, coupling_grades
 
 __all__ = ["CouplingDynamics", "coupling_dynamics"]
 
-Formula = Literal["standard", "kform", "corrected"]
-_FORMS = {"standard": "standard", "kform": "k", "corrected": "corrected"}
+Form = Literal["standard", "k", "corrected"]
+_FORMS = ("standard", "k", "corrected")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ class CouplingDynamics:
         Name of the region column.
     names : tuple of str
         Names of the two subsystems (used in the ``lagging`` labels).
-    formula : str
-        ``"standard"``, ``"kform"`` or ``"corrected"``.
+    form : str
+        ``"standard"``, ``"k"`` or ``"corrected"`` (the ``form`` of
+        :func:`agglomera.measure.coupling_coordination`).
     meta : dict
         ``alpha``, ``beta``, ``k``, ``relative`` rule, ``tolerance`` and ``notes``.
     """
@@ -60,7 +61,7 @@ class CouplingDynamics:
     time: str
     region: str | None
     names: tuple[str, str]
-    formula: str
+    form: str
     meta: dict[str, Any] = field(default_factory=dict)
 
     def pairs(self) -> pd.DataFrame:
@@ -136,7 +137,7 @@ class CouplingDynamics:
         """Return a plain-text summary: mean D by period, grades, lagging, mobility."""
         f = self.frame
         lines = [
-            f"Coupling dynamics ({self.formula} form) of {self.names[0]} and {self.names[1]}: "
+            f"Coupling dynamics ({self.form} form) of {self.names[0]} and {self.names[1]}: "
             f"{f[self.unit].nunique()} units, {f[self.time].nunique()} periods, {len(f)} rows",
             f"mean C = {f['C'].mean():.4f}, mean T = {f['T'].mean():.4f}, "
             f"mean D = {f['D'].mean():.4f}",
@@ -171,7 +172,7 @@ def coupling_dynamics(
     u1: str,
     u2: str,
     *,
-    formula: Formula | str = "standard",
+    form: Form | str = "standard",
     alpha: float = 0.5,
     beta: float = 0.5,
     region: str | None = None,
@@ -190,9 +191,9 @@ def coupling_dynamics(
     u1, u2 : str
         Columns with the subsystem scores :math:`U_1, U_2 \in [0, 1]` (e.g. composite
         indices from :func:`agglomera.measure.entropy_weights`).
-    formula : {"standard", "kform", "corrected"}, default "standard"
-        Form of the coupling degree C (see :func:`agglomera.measure.coupling_coordination`:
-        ``"kform"`` is its ``form="k"``).
+    form : {"standard", "k", "corrected"}, default "standard"
+        Form of the coupling degree C, as in :func:`agglomera.measure.coupling_coordination`
+        (``"k"``: Liao's form with the coefficient ``k``).
     alpha, beta : float, default 0.5, 0.5
         Weights of :math:`U_1` and :math:`U_2` in :math:`T = \alpha U_1 + \beta U_2`
         (non-negative, summing to 1).
@@ -206,7 +207,7 @@ def coupling_dynamics(
         ``label_zh``; a sequence gives the interior cut points in (0, 1) (levels 1, 2, …,
         labelled ``"grade 1"``, …).
     k : float, default 2
-        Adjustment coefficient of ``formula="kform"``.
+        Adjustment coefficient of ``form="k"``.
     relative : {"ratio", "difference"}, default "ratio"
         Which subsystem lags: ``"ratio"`` compares :math:`E = U_1/U_2` with
         :math:`1 \pm` ``tolerance``; ``"difference"`` compares :math:`U_1 - U_2` with
@@ -229,7 +230,7 @@ def coupling_dynamics(
         Missing, non-numeric or out-of-[0, 1] scores (naming the unit-years), a missing
         region value.
     SpecError
-        Bad formula, weights, grades, tolerance or names.
+        Bad form, weights, grades, tolerance or names.
 
     Notes
     -----
@@ -261,8 +262,8 @@ def coupling_dynamics(
             f"coupling_dynamics: expected an agglomera Panel, got {type(panel).__name__}. "
             "Fix: wrap the data with agglomera.Panel(df, unit=..., time=...)."
         )
-    if formula not in _FORMS:
-        raise SpecError(f"formula must be 'standard', 'kform' or 'corrected'; got {formula!r}.")
+    if form not in _FORMS:
+        raise SpecError(f"form must be 'standard', 'k' or 'corrected'; got {form!r}.")
     if u1 == u2:
         raise SpecError(f"u1 and u2 are the same column ({u1!r}).")
     if relative not in ("ratio", "difference"):
@@ -312,7 +313,7 @@ def coupling_dynamics(
     res = coupling_coordination(
         frame[u1].to_numpy(dtype=float),
         frame[u2].to_numpy(dtype=float),
-        form=_FORMS[formula],  # type: ignore[arg-type]
+        form=form,  # type: ignore[arg-type]
         weights=[alpha, beta],
         k=k,
         names=list(names),
@@ -348,11 +349,11 @@ def coupling_dynamics(
         time=panel.time,
         region=region,
         names=names,
-        formula=formula,
+        form=form,
         meta={
             "alpha": float(alpha),
             "beta": float(beta),
-            "k": k if formula == "kform" else None,
+            "k": k if form == "k" else None,
             "relative": relative,
             "tolerance": float(tolerance),
             "notes": notes,

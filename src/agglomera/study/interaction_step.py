@@ -62,7 +62,7 @@ def _coupling(
         panel,
         spec.industry,
         spec.talent,
-        formula=_FORMULA[c.formula],
+        form=c.form,
         alpha=c.alpha,
         beta=1.0 - c.alpha,
         region=c.region,
@@ -71,7 +71,7 @@ def _coupling(
     section.heading("coupling")
     section.method(
         "coupling degree formula",
-        c.formula,
+        c.form,
         "standard",
         "standard C = 2√(U1U2)/(U1+U2); corrected: Wang Shujia et al. (2021)",
     )
@@ -116,9 +116,6 @@ def _coupling(
         "frame": frame_records(frame[[panel.unit, panel.time, "C", "T", "D", "grade"]]),
         "transitions": frame_records(result.transitions().reset_index()),
     }
-
-
-_FORMULA = {"standard": "standard", "k": "kform", "corrected": "corrected"}
 
 
 def _granger(

@@ -223,7 +223,7 @@ class PolicySpec(_Strict):
 class CouplingSpec(_Strict):
     """``[interaction.coupling]``: coupling coordination of the two subsystems."""
 
-    formula: Literal["standard", "k", "corrected"] = "standard"
+    form: Literal["standard", "k", "corrected"] = "standard"
     alpha: float = 0.5
     region: str | None = None
 
