@@ -20,13 +20,14 @@ Inference under normality or randomisation (closed-form moments, two-sided norma
 p-value) and by random permutation (pseudo p-value
 :math:`(\min(M, R-M)+1)/(R+1)` for *M* of *R* permutations at least as large as the
 observed value, esda's folded convention). Local Moran (LISA, Anselin 1995):
-:math:`I_i = (n-1)\,z_i \sum_j w_{ij} z_j / \sum_k z_k^2` with conditional permutation.
+:math:`I_i = (n-1)\,z_i \sum_j w_{ij} z_j / \sum_k z_k^2` with conditional permutation,
+drawn by :mod:`agglomera.spatial._permutation` (numpy; esda's numba kernel compiles for
+tens of seconds in every new process).
 """
 
 from __future__ import annotations
 
 import importlib
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from scipy import stats
 
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.spatial._permutation import conditional_pvalues
 from agglomera.spatial.weights import align
 
 __all__ = ["bivariate_moran", "geary_by_year", "lisa", "moran_by_year"]
@@ -44,7 +46,6 @@ __all__ = ["bivariate_moran", "geary_by_year", "lisa", "moran_by_year"]
 Assumption = Literal["normality", "randomisation"]
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 NOT_SIGNIFICANT = "not significant"
-_ESDA_ALTERNATIVE = ".*alternative hypothesis for conditional randomization.*"
 
 
 def _esda() -> Any:
@@ -305,7 +306,8 @@ def lisa(
         ``significant``/``cluster`` are missing (NA), only ``Ii`` and ``quadrant`` are
         computed.
     seed : int, optional
-        Seed of the permutations.
+        Seed of the permutations (``numpy.random.default_rng(seed)``); the same seed
+        gives the same ``p_sim``. The global numpy random state is not used.
     alpha : float, default 0.05
         Significance level of ``significant`` and ``cluster`` (no multiple-testing
         correction; see Notes).
@@ -327,10 +329,14 @@ def lisa(
     row-standardised weights). ``p_sim`` is the pseudo p-value of conditional
     permutation in the direction of the observed value,
     :math:`(\min(M, R-M)+1)/(R+1)` where *M* of *R* permuted :math:`I_i` are at least
-    the observed one (GeoDa's and esda's convention). With *n* local tests about
-    :math:`\alpha n` units are flagged by chance -- use a smaller ``alpha`` (e.g.
-    Bonferroni ``alpha/n``) for a stricter map. A unit without neighbours has lag 0
-    and is never significant.
+    the observed one (GeoDa's and esda's convention). Conditional permutation holds
+    :math:`z_i` fixed and gives its neighbours values drawn without replacement from
+    the other :math:`n-1` units (:mod:`agglomera.spatial._permutation`, numpy; it
+    follows esda's ``Moran_Local`` in distribution, not draw for draw). With *n* local
+    tests about :math:`\alpha n` units are flagged by chance -- use a smaller
+    ``alpha`` (e.g. Bonferroni ``alpha/n``) for a stricter map. A unit without
+    neighbours (lag 0), or with :math:`z_i = 0`, has a degenerate permutation
+    distribution: ``p_sim`` is 1 and it is never significant.
 
     References
     ----------
@@ -345,19 +351,15 @@ def lisa(
     y = values[:, 0]
     _check_variation(y, var, year, who)
     wy = _year_w(w, ids, year, who)
-    esda = _esda()
-    with warnings.catch_warnings():
-        # esda announces a future change of its default alternative; the p_sim used here
-        # is the one it recomputes from the kept simulations (see Notes)
-        warnings.filterwarnings("ignore", message=_ESDA_ALTERNATIVE, category=DeprecationWarning)
-        m = esda.Moran_Local(
-            y, wy, transformation="O", permutations=permutations, seed=seed, n_jobs=1
-        )
+    # closed-form part only: with permutations=0 esda runs no (numba) permutation code
+    m = _esda().Moran_Local(y, wy, transformation="O", permutations=0)
     dense = align(w, ids)
     quadrant = pd.Series(m.q).map(QUADRANTS).to_numpy()
     isolated = ~(dense != 0).any(axis=1)
     if permutations:
-        p_sim = np.asarray(m.p_sim, dtype=float)
+        z = np.asarray(m.z, dtype=float)
+        # I_i = (n - 1) z_i (lag of z)_i / sum z^2 moves with the lag as sign(z_i) does
+        p_sim = conditional_pvalues(z, dense, np.sign(z), permutations, np.random.default_rng(seed))
         flags = (p_sim < alpha) & ~isolated
         significant = pd.array(flags, dtype="boolean")
         cluster: list[Any] = [

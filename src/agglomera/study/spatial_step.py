@@ -50,7 +50,12 @@ def run_spatial(
     w = build_weights(panel, spec.weights)
     section.method("spatial weights", _describe(spec.weights), "4 nearest neighbours", "")
     section.method("row-standardised weights", spec.weights.row_standardise, True, "")
-    section.method("permutations (Moran, LISA)", spec.permutations, 999, "esda")
+    section.method(
+        "permutations (Moran, LISA)",
+        spec.permutations,
+        999,
+        "esda (global Moran); conditional permutation, Anselin (1995) (LISA, Gi*)",
+    )
     frame = panel.to_frame()
     if spec.moran:
         section.heading("autocorrelation")
