@@ -6,7 +6,7 @@ r"""One entry point for every DID estimator, shared argument checks and shared i
 ``estimator``       method                                                  module
 ==================  ======================================================  ======================
 ``"cs"``            Callaway and Sant'Anna (2021) group-time ATTs (own)     ``policy.cs``
-``"sa"``            Sun and Abraham (2021) interaction-weighted             ``policy.twfe``
+``"sa"``            Sun and Abraham (2021) interaction-weighted             ``policy.sa``
 ``"bjs"``           Borusyak, Jaravel and Spiess (2024) imputation          ``policy.imputation``
 ``"twfe"``          static two-way fixed effects                            ``policy.twfe``
 ``"event_study"``   dynamic TWFE with relative-time dummies                 ``policy.twfe``
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -35,7 +36,9 @@ from agglomera.policy.results import ATTGT_COLUMNS, EVENT_STUDY_COLUMNS, DIDResu
 
 __all__ = [
     "AGGREGATIONS",
+    "DEFAULT_PRETREND_TEST",
     "ESTIMATORS",
+    "PRETREND_TESTS",
     "attgt_frame",
     "check_choice",
     "cluster_codes",
@@ -43,6 +46,9 @@ __all__ = [
     "event_study_frame",
     "normal_ci",
     "normal_pvalue",
+    "pretrend_test_result",
+    "sup_t_test",
+    "wald_f_test",
     "wald_test",
 ]
 
@@ -53,6 +59,12 @@ AGGREGATIONS: tuple[str, ...] = ("simple", "dynamic", "group", "calendar")
 METHODS: tuple[str, ...] = ("dr", "ipw", "reg")
 CONTROL_GROUPS: tuple[str, ...] = ("never", "notyet")
 BASE_PERIODS: tuple[str, ...] = ("varying", "universal")
+#: Joint pre-trend tests of :func:`estimate` (``pretrend_test``).
+PRETREND_TESTS: tuple[str, ...] = ("bootstrap", "f", "wald")
+#: Default pre-trend test: the only one near its nominal size in the null simulation.
+DEFAULT_PRETREND_TEST = "bootstrap"
+#: Number of draws of the sup-t pre-trend test when no bootstrap draws are stored.
+PRETREND_DRAWS = 9999
 
 
 def estimate(
@@ -69,6 +81,7 @@ def estimate(
     aggregate: str = "simple",
     bootstrap: int = 0,
     seed: int | None = None,
+    pretrend_test: str = DEFAULT_PRETREND_TEST,
     **options: Any,
 ) -> DIDResult:
     r"""Estimate the effect of a staggered treatment with the chosen DID estimator.
@@ -110,7 +123,19 @@ def estimate(
     bootstrap : int, default 0
         Multiplier-bootstrap draws (CS); 0 = analytic standard errors.
     seed : int, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap (and of the draws of ``pretrend_test="bootstrap"``, seed 0
+        when None, so that the default p-value is reproducible).
+    pretrend_test : {"bootstrap", "f", "wald"}, default "bootstrap"
+        Joint test that all pre-treatment event-time effects (leads) are zero, reported
+        as ``pretrend_pvalue`` (details in ``meta["pretrend_test"]``; see
+        :func:`pretrend_test_result`): ``"wald"`` :math:`W \sim \chi^2_k`; ``"f"``
+        :math:`W/k \sim F(k, G-1)`; ``"bootstrap"`` the sup-t test
+        :math:`\max_e |\hat\theta_e|/\widehat{se}_e` against simulated draws with a
+        small-sample t scaling. The default is the only one of the three with a size
+        near 5 % in the null simulation of ``docs/policy.md`` ("Pre-trend test").
+        Not used by ``"twfe"`` (no leads); ``"bjs"`` keeps its own lead-regression
+        :math:`F(K, G-1)` test (Borusyak et al. 2024, Test 1) and records other choices
+        as ignored.
     **options
         Estimator-specific options, e.g. ``window=(-k, m)`` for ``"event_study"`` and
         ``"sa"`` (endpoints binned), passed on unchanged.
@@ -160,6 +185,7 @@ def estimate(
     allowed_cg = ("never", "last") if estimator == "sa" else CONTROL_GROUPS
     check_choice("control_group", control_group, allowed_cg)
     check_choice("base_period", base_period, BASE_PERIODS)
+    check_choice("pretrend_test", pretrend_test, PRETREND_TESTS)
     alpha = _check_alpha(alpha)
     bootstrap = _check_nonneg_int("bootstrap", bootstrap)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
@@ -191,7 +217,7 @@ def estimate(
         )
         if ignored:
             dcdh_result.meta.setdefault("ignored", ignored)
-        return dcdh_result
+        return pretrend_test_result(dcdh_result, pretrend_test, seed=seed)
     if estimator == "cs":
         from agglomera.policy.cs import estimate_cs  # type: ignore[import-not-found,unused-ignore]
 
@@ -209,7 +235,7 @@ def estimate(
             seed=seed,
             **options,
         )
-        return result
+        return pretrend_test_result(result, pretrend_test, seed=seed)
     if estimator == "bjs":
         from agglomera.policy.imputation import (  # type: ignore[import-not-found,unused-ignore]
             estimate_bjs,
@@ -225,8 +251,14 @@ def estimate(
             aggregate=aggregate,
             **options,
         )
+        if pretrend_test not in ("f", DEFAULT_PRETREND_TEST):
+            ignored["pretrend_test"] = pretrend_test
         if ignored:
             result.meta.setdefault("ignored", ignored)
+        result.meta.setdefault(
+            "pretrend_test",
+            {"test": "f", "notes": ["BJS Test 1: leads in the untreated model, F(K, G-1)"]},
+        )
         return result
 
     from agglomera.policy import twfe
@@ -236,7 +268,11 @@ def estimate(
             f"bootstrap={bootstrap} is not available for estimator={estimator!r} (analytic "
             "cluster-robust standard errors only). Use bootstrap=0."
         )
-    allowed_options = () if estimator == "twfe" else ("window",)
+    allowed_options: tuple[str, ...] = ()
+    if estimator == "sa":
+        allowed_options = ("window", "engine")
+    elif estimator != "twfe":
+        allowed_options = ("window",)
     unknown = sorted(set(options) - set(allowed_options))
     if unknown:
         raise SpecError(
@@ -279,7 +315,9 @@ def estimate(
         )
     if ignored:
         result.meta["ignored"] = ignored
-    return result
+    if estimator == "twfe":
+        return result
+    return pretrend_test_result(result, pretrend_test, seed=seed)
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -455,6 +493,227 @@ def wald_test(
         return (math.nan, 0, math.nan)
     stat = float(theta @ np.linalg.pinv(v, rcond=rtol, hermitian=True) @ theta)
     return (stat, rank, float(stats.chi2.sf(stat, rank)))
+
+
+def wald_f_test(
+    estimates: Sequence[float] | np.ndarray,
+    cov: np.ndarray,
+    n_clusters: int,
+    *,
+    rtol: float = 1e-10,
+) -> tuple[float, int, int, float]:
+    r"""F version of :func:`wald_test` for cluster-robust covariances.
+
+    .. math:: F = W / r \sim F(r, G - 1),
+
+    with :math:`W` and :math:`r` from :func:`wald_test` and :math:`G` the number of
+    clusters (Stata's ``test`` after ``vce(cluster)``; fixest ``wald``).
+
+    Parameters
+    ----------
+    estimates : array-like, shape (k,)
+        Estimates.
+    cov : numpy.ndarray, shape (k, k)
+        Their cluster-robust covariance.
+    n_clusters : int
+        Number of clusters :math:`G` (at least 2).
+    rtol : float, default 1e-10
+        Passed to :func:`wald_test`.
+
+    Returns
+    -------
+    tuple
+        ``(F, r, G - 1, pvalue)``; ``(nan, 0, G - 1, nan)`` when there is nothing to test.
+    """
+    stat, rank, _ = wald_test(estimates, cov, rtol=rtol)
+    df2 = int(n_clusters) - 1
+    if rank == 0 or df2 < 1 or not math.isfinite(stat):
+        return (math.nan, rank, df2, math.nan)
+    f_stat = stat / rank
+    return (f_stat, rank, df2, float(stats.f.sf(f_stat, rank, df2)))
+
+
+def sup_t_test(
+    estimates: Sequence[float] | np.ndarray,
+    se: Sequence[float] | np.ndarray,
+    *,
+    cov: np.ndarray | None = None,
+    draws: np.ndarray | None = None,
+    df: float | None = None,
+    n_draws: int = PRETREND_DRAWS,
+    seed: int = 0,
+) -> tuple[float, float, int]:
+    r"""Sup-t test that all estimates are zero, from bootstrap or Gaussian draws.
+
+    .. math:: T = \max_k |\hat\theta_k| / \widehat{se}_k,\qquad
+              p = \frac{1 + \#\{b: \max_k |\theta^*_{bk}| / \widehat{se}_k \ge T\}}{1 + B},
+
+    with :math:`\theta^*_b` the centred draws given (e.g. multiplier-bootstrap draws of
+    :math:`\hat\theta^* - \hat\theta`) or, without them, :math:`\theta^*_b \sim N(0, \hat V)`.
+    With ``df`` = :math:`\nu` every draw is divided by :math:`\sqrt{\chi^2_\nu / \nu}`
+    (one :math:`\chi^2` per draw), i.e. a multivariate-t reference that allows for the
+    estimation noise of :math:`\widehat{se}` when it rests on :math:`\nu + 1` clusters.
+
+    Parameters
+    ----------
+    estimates, se : array-like, shape (k,)
+        Estimates and their standard errors (entries with a non-finite or zero SE are
+        left out).
+    cov : numpy.ndarray, shape (k, k), optional
+        Covariance for Gaussian draws (needed when ``draws`` is None).
+    draws : numpy.ndarray, shape (B, k), optional
+        Centred draws.
+    df : float, optional
+        Degrees of freedom :math:`\nu` of the t scaling; None = no scaling.
+    n_draws : int, default :data:`PRETREND_DRAWS`
+        Gaussian draws :math:`B`.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng` (Gaussian draws and the :math:`\chi^2`).
+
+    Returns
+    -------
+    tuple
+        ``(T, pvalue, B)``; ``(nan, nan, 0)`` when there is nothing to test.
+
+    References
+    ----------
+    Montiel Olea, J. L., Plagborg-Møller, M. (2019). Simultaneous confidence bands:
+    theory, implementation, and an application to SVARs. *Journal of Applied
+    Econometrics* 34(1), 1–17.
+    """
+    theta = np.asarray(estimates, dtype=float).ravel()
+    s = np.asarray(se, dtype=float).ravel()
+    keep = np.isfinite(theta) & np.isfinite(s) & (s > 0)
+    if not keep.any():
+        return (math.nan, math.nan, 0)
+    rng = np.random.default_rng(seed)
+    if draws is not None:
+        sim = np.asarray(draws, dtype=float)[:, keep]
+    else:
+        if cov is None:
+            raise SpecError("sup_t_test needs draws or cov.")
+        v = np.asarray(cov, dtype=float).reshape(theta.size, theta.size)[np.ix_(keep, keep)]
+        w, q = np.linalg.eigh((v + v.T) / 2.0)
+        root = q * np.sqrt(np.clip(w, 0.0, None))
+        sim = rng.standard_normal((int(n_draws), int(keep.sum()))) @ root.T
+    if df is not None:
+        sim = sim / np.sqrt(rng.chisquare(float(df), size=sim.shape[0]) / float(df))[:, None]
+    stat = float(np.max(np.abs(theta[keep]) / s[keep]))
+    sup = np.max(np.abs(sim) / s[keep], axis=1)
+    b = int(sup.size)
+    return (stat, float((1 + np.sum(sup >= stat)) / (1 + b)), b)
+
+
+def pretrend_test_result(result: DIDResult, test: str, *, seed: int | None = None) -> DIDResult:
+    r"""Return ``result`` with ``pretrend_pvalue`` from the chosen joint pre-trend test.
+
+    The leads are the event-study rows listed in ``meta["pretrend_rel_times"]`` (TWFE
+    event study, Sun–Abraham) or, where that is absent, the rows with :math:`e < 0` whose
+    variance in ``meta["event_study_vcov"]`` is positive (CS, dCDH); their covariance is
+    that block of ``meta["event_study_vcov"]``. Tests (``k`` leads, ``G`` clusters,
+    :math:`W` the Wald statistic of :func:`wald_test`):
+
+    - ``"wald"``: :math:`W \sim \chi^2_k`;
+    - ``"f"``: :math:`W / k \sim F(k, G - 1)` (:func:`wald_f_test`);
+    - ``"bootstrap"``: sup-t (:func:`sup_t_test`) against the estimator's bootstrap draws
+      of the leads when ``meta["bootstrap_event_study_draws"]`` holds them, else against
+      :data:`PRETREND_DRAWS` draws from :math:`N(0, \hat V)`; every draw is scaled by
+      :math:`\sqrt{\chi^2_\nu/\nu}`, :math:`\nu = \min(n_{min}, c_{min}, G) - 1` with
+      :math:`n_{min}` the fewest treated units behind any lead (event-study column
+      ``n``) and :math:`c_{min}` the fewest comparison units behind a pre-treatment
+      cell (CS ``meta["cells"]``, SA's control cohort), because the leads' standard
+      errors are estimated from those units' variation. With one unit on either side
+      (:math:`\nu = 0`) the p-value is NaN and a note says why.
+
+    Parameters
+    ----------
+    result : DIDResult
+        An estimate with an event study and ``meta["event_study_vcov"]``.
+    test : {"bootstrap", "f", "wald"}
+        The test.
+    seed : int, optional
+        Seed of the simulated draws (0 when None).
+
+    Returns
+    -------
+    DIDResult
+        A copy with ``pretrend_pvalue`` replaced and ``meta["pretrend_test"]`` (test,
+        statistic, degrees of freedom, number of leads, draws, seed, notes) added.
+    """
+    check_choice("pretrend_test", test, PRETREND_TESTS)
+    meta = dict(result.meta)
+    es = result.event_study
+    vcov = meta.get("event_study_vcov")
+    info: dict[str, Any] = {"test": test, "notes": []}
+    if vcov is None or es.empty:
+        info["notes"].append("no event-study covariance: the estimator's own test is kept")
+        meta["pretrend_test"] = info
+        return replace(result, meta=meta)
+    v_all = np.asarray(vcov, dtype=float)
+    rel = es["rel_time"].to_numpy()
+    if "pretrend_rel_times" in meta:
+        pre = np.isin(rel, np.asarray(meta["pretrend_rel_times"], dtype=np.int64))
+    else:
+        pre = (rel < 0) & (np.diag(v_all) > 0)
+    theta = es["estimate"].to_numpy(dtype=float)[pre]
+    v = v_all[np.ix_(pre, pre)]
+    n_lead = es["n"].to_numpy()[pre]
+    g = int(meta.get("n_clusters", 0) or 0)
+    info.update(leads=[int(e) for e in rel[pre]], k=int(pre.sum()), n_clusters=g)
+    n_treated = int(n_lead.min()) if pre.sum() else 0
+    n_control = _fewest_comparison_units(meta)
+    info.update(fewest_treated_units=n_treated, fewest_comparison_units=n_control)
+    n_fewest = n_treated if n_control is None else min(n_treated, n_control)
+    if pre.sum() and n_fewest < 2:
+        info["notes"].append(
+            f"a lead rests on {n_fewest} treated or comparison unit(s): its "
+            "variance is not estimable and no joint test is valid (bootstrap: p = NaN)"
+        )
+    p = math.nan
+    if test == "wald":
+        stat, df1, p = wald_test(theta, v)
+        info.update(statistic=stat, df=df1, distribution="chi2(k)")
+    elif test == "f":
+        stat, df1, df2, p = wald_f_test(theta, v, g)
+        info.update(statistic=stat, df=(df1, df2), distribution="F(k, G-1)")
+    else:
+        nu = min(n_fewest, g) - 1 if pre.sum() else 0
+        draws = meta.get("bootstrap_event_study_draws")
+        se = es["se"].to_numpy(dtype=float)[pre]
+        source = "estimator's bootstrap draws"
+        if draws is None:
+            se = np.sqrt(np.clip(np.diag(v), 0.0, None))
+            source = f"{PRETREND_DRAWS} draws from N(0, V)"
+        else:
+            draws = np.asarray(draws, dtype=float)[:, pre]
+        seed_used = 0 if seed is None else int(seed)
+        if nu >= 1:
+            stat, p, b = sup_t_test(theta, se, cov=v, draws=draws, df=nu, seed=seed_used)
+        else:
+            stat, b = math.nan, 0
+        info.update(
+            statistic=stat,
+            df=nu,
+            distribution="sup-t, draws scaled by sqrt(chi2(nu)/nu)",
+            draws=b,
+            source=source,
+            seed=seed_used,
+        )
+    info["pvalue"] = p
+    meta["pretrend_test"] = info
+    return replace(result, pretrend_pvalue=float(p), meta=meta)
+
+
+def _fewest_comparison_units(meta: dict[str, Any]) -> int | None:
+    """Fewest comparison units behind a pre-treatment cell (None if not recorded)."""
+    cells = meta.get("cells")
+    if isinstance(cells, pd.DataFrame) and {"time", "cohort", "n_control"} <= set(cells):
+        pre = cells["time"] < cells["cohort"]
+        if pre.any():
+            return int(cells.loc[pre, "n_control"].min())
+    if "n_control_units" in meta:
+        return int(meta["n_control_units"])
+    return None
 
 
 def event_study_frame(

@@ -1,4 +1,4 @@
-r"""Two-way fixed effects, the dynamic TWFE event study and Sun–Abraham, through pyfixest.
+r"""TWFE, the dynamic TWFE event study and Sun–Abraham's saturated regression, via pyfixest.
 
 All three are least-squares regressions with unit and period fixed effects,
 
@@ -39,7 +39,6 @@ import pandas as pd
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.estimation import (
-    attgt_frame,
     did_result,
     event_study_frame,
     wald_test,
@@ -264,6 +263,8 @@ def estimate_event_study(
     )
     meta["collinear"] = collinear
     meta["coefficients"] = dict(zip(est_levels, beta.tolist(), strict=True))
+    meta["event_study_vcov"] = vcov
+    meta["pretrend_rel_times"] = [int(e) for e in levels_arr[pre]]
     return did_result(
         att,
         se,
@@ -284,195 +285,25 @@ def estimate_sa(
     alpha: float = 0.05,
     aggregate: str = "dynamic",
     window: tuple[int, int] | None = None,
+    engine: str = "auto",
 ) -> DIDResult:
-    r"""Sun–Abraham interaction-weighted (IW) event study.
+    """Sun–Abraham interaction-weighted event study: :func:`agglomera.policy.sa.estimate_sa`.
 
-    Step 1, the saturated regression on the treated cohorts :math:`g \in \mathcal G` and
-    the control cohort :math:`C`:
-
-    .. math:: y_{it} = \alpha_i + \lambda_t + \sum_{g \in \mathcal G}\sum_{e \ne r}
-              \delta_{g,e}\,1[g_i = g]\,1[t - g = e] + \varepsilon_{it},
-              \qquad r = -1 - \text{anticipation}.
-
-    Step 2, the IW estimate at event time :math:`e` averages the cohort effects with the
-    cohorts' shares of the observations at :math:`e`,
-    :math:`\hat\nu_e = \sum_g \hat w_{g,e}\hat\delta_{g,e}`,
-    :math:`\hat w_{g,e} = n_{g,e} / \sum_{h} n_{h,e}`.
-
-    Parameters
-    ----------
-    design : TreatmentDesign
-        Treatment design.
-    outcome : str
-        Outcome column.
-    controls : sequence of str, default ()
-        Covariates added linearly.
-    control_group : {"never", "last"}, default "never"
-        Control cohort :math:`C`: the never-treated units, or the last-treated cohort (then
-        never-treated units are not used and the periods :math:`t \ge g_{last} -
-        \text{anticipation}` are dropped), as in Sun and Abraham (2021) when no unit is
-        never treated.
-    cluster : str, optional
-        Cluster column (default: the unit).
-    alpha : float, default 0.05
-        One minus the confidence level.
-    aggregate : {"dynamic", "simple"}, default "dynamic"
-        ``"dynamic"``: the mean of :math:`\hat\nu_e` over :math:`e \ge 0`; ``"simple"``:
-        the mean of the post-treatment cells :math:`\hat\delta_{g,e}, e \ge 0`, weighted
-        by their numbers of observations (cohort-share weights; R ``did``'s "simple").
-    window : tuple of int, optional
-        ``(-k, m)``: bin :math:`e \le -k` and :math:`e \ge m` within each cohort.
-
-    Returns
-    -------
-    DIDResult
-        ``event_study`` = :math:`\hat\nu_e`; ``attgt`` = :math:`\hat\delta_{g,e}` at
-        ``time`` :math:`g + e` (unbinned cells).
-
-    Notes
-    -----
-    Standard errors treat the weights :math:`\hat w_{g,e}` as fixed (as fixest's
-    ``sunab`` aggregation does), so they omit the weights' sampling variance that Sun and
-    Abraham's Proposition 6 adds. On a balanced panel without covariates and with
-    never-treated controls, :math:`\hat\delta_{g,e}` for :math:`e \ge 0` equals Callaway
-    and Sant'Anna's ATT(g, g + e) with never-treated controls, because both are the long
-    difference against period :math:`g - 1`; pre-period :math:`\hat\delta_{g,e}` are long
-    differences against :math:`g - 1`, whereas CS with ``base_period="varying"`` reports
-    short differences :math:`t` vs :math:`t - 1`.
-
-    References
-    ----------
-    Sun, L., Abraham, S. (2021). Estimating dynamic treatment effects in event studies
-    with heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175–199.
+    Kept here so that ``twfe.estimate_sa`` stays importable; the arguments and the result
+    are documented in :mod:`agglomera.policy.sa`.
     """
-    if aggregate not in ("dynamic", "simple"):
-        raise SpecError(
-            f"aggregate={aggregate!r} is not available for estimator='sa'; allowed: "
-            "'dynamic', 'simple'. Use estimator='cs' for 'group' and 'calendar'."
-        )
-    if control_group not in ("never", "last"):
-        raise SpecError(
-            f"control_group={control_group!r} is not allowed for estimator='sa'; allowed: "
-            "'never', 'last'."
-        )
-    cohorts = design.cohorts
-    treated_cohorts = sorted({int(g) for g in cohorts[cohorts > 0]})
-    extra_drops: list[str] = []
-    where = None
-    if control_group == "never":
-        if not (cohorts == 0).any():
-            raise SpecError(
-                "estimator='sa' with control_group='never' needs never-treated units and the "
-                "design has none. Fix: control_group='last' (the last-treated cohort as "
-                "control)."
-            )
-        control_cohort: int = 0
-    else:
-        if len(treated_cohorts) < 2:
-            raise SpecError(
-                "control_group='last' needs at least two treated cohorts; the design has "
-                f"{treated_cohorts}."
-            )
-        control_cohort = treated_cohorts[-1]
-        treated_cohorts = treated_cohorts[:-1]
-        frame0 = design.panel.to_frame()
-        g_row = cohorts.reindex(frame0[design.unit]).to_numpy()
-        cutoff = control_cohort - design.anticipation
-        keep = (frame0[design.time].to_numpy() < cutoff) & (g_row != 0)
-        n_never = int((cohorts == 0).sum())
-        extra_drops.append(
-            f"{int((~keep).sum())} rows dropped for the last-treated control cohort "
-            f"{control_cohort}: periods >= {cutoff} and the {n_never} never-treated units"
-        )
-        where = keep
-    data = _prepare(design, outcome, controls, cluster, where=where)
-    data.dropped.extend(extra_drops)
-    frame = data.frame
-    ref = -1 - design.anticipation
-    rel = _binned_event_time(design, data.rows, window, ref)
-    g_rows = cohorts.reindex(design.panel.to_frame()[design.unit]).to_numpy()[data.rows]
+    from agglomera.policy.sa import estimate_sa as _estimate_sa
 
-    cells: list[tuple[int, int]] = []
-    for g in treated_cohorts:
-        in_g = g_rows == g
-        for e in sorted({int(x) for x in rel[in_g]} - {ref}):
-            cells.append((g, e))
-    names = [_sa_name(g, e) for g, e in cells]
-    for (g, e), name in zip(cells, names, strict=True):
-        frame[name] = ((g_rows == g) & (rel == e)).astype(float)
-    fit = _fit([*names, *data.x_names], frame)
-    present = [i for i, nm in enumerate(names) if nm in fit.names]
-    collinear = [cells[i] for i in range(len(cells)) if i not in set(present)]
-    if collinear:
-        warnings.warn(
-            f"cohort x event-time cells {collinear} are collinear with the fixed effects and "
-            "were dropped; recorded in meta['collinear'].",
-            UserWarning,
-            stacklevel=3,
-        )
-    cells = [cells[i] for i in present]
-    idx = [fit.names.index(names[i]) for i in present]
-    delta = fit.coef[idx]
-    v_cells = fit.vcov[np.ix_(idx, idx)]
-    n_cell = np.array([int(((g_rows == g) & (rel == e)).sum()) for g, e in cells], dtype=float)
-    cell_e = np.array([e for _, e in cells], dtype=np.int64)
-    cell_g = np.array([g for g, _ in cells], dtype=np.int64)
-
-    # IW aggregation by event time
-    e_levels = sorted(set(cell_e.tolist()))
-    weights = np.zeros((len(e_levels), len(cells)))
-    for k, e in enumerate(e_levels):
-        mask = cell_e == e
-        weights[k, mask] = n_cell[mask] / n_cell[mask].sum()
-    nu = weights @ delta
-    v_nu = weights @ v_cells @ weights.T
-    unit_rows = frame["unit_id"].to_numpy()
-    treated_rows = np.isin(g_rows, treated_cohorts)
-    n_units = [int(np.unique(unit_rows[treated_rows & (rel == e)]).size) for e in e_levels]
-    es = event_study_frame(e_levels, nu, _sqrt(np.diag(v_nu)), n_units, alpha=alpha)
-
-    e_arr = np.asarray(e_levels)
-    if aggregate == "dynamic":
-        post = (e_arr >= 0).astype(float)
-        w = post / post.sum() if post.sum() else post
-        a_vec = w @ weights
-    else:
-        post_cells = (cell_e >= 0).astype(float) * n_cell
-        a_vec = post_cells / post_cells.sum() if post_cells.sum() else post_cells
-    att = float(a_vec @ delta) if a_vec.sum() else math.nan
-    se = float(_sqrt(a_vec @ v_cells @ a_vec)) if a_vec.sum() else math.nan
-    pre = e_arr < ref
-    _, _, p_pre = wald_test(nu[pre], v_nu[np.ix_(pre, pre)])
-
-    unbinned = _unbinned(cell_e, window)
-    attgt = attgt_frame(
-        cell_g[unbinned],
-        cell_g[unbinned] + cell_e[unbinned],
-        delta[unbinned],
-        _sqrt(np.diag(v_cells))[unbinned],
-    )
-    meta = _meta(design, outcome, data, fit, "sa", "Sun–Abraham interaction-weighted", alpha)
-    meta["aggregate"] = aggregate
-    meta["conventions"].update(
-        reference_period=ref,
-        control_cohort="never treated"
-        if control_cohort == 0
-        else f"last treated ({control_cohort})",
-        window="none" if window is None else f"{window}: endpoints binned within cohort",
-        weights="cohort shares of the observations at each event time, treated as fixed",
-    )
-    meta["collinear"] = collinear
-    meta["cells"] = pd.DataFrame(
-        {"cohort": cell_g, "rel_time": cell_e, "estimate": delta, "n_obs": n_cell}
-    )
-    return did_result(
-        att,
-        se,
+    return _estimate_sa(
+        design,
+        outcome,
+        controls=controls,
+        control_group=control_group,
+        cluster=cluster,
         alpha=alpha,
-        event_study=es,
-        attgt=attgt,
-        pretrend_pvalue=p_pre,
-        meta=meta,
+        aggregate=aggregate,
+        window=window,
+        engine=engine,
     )
 
 
