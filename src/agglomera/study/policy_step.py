@@ -76,6 +76,13 @@ def _defaults(spec: PolicySpec, section: Section) -> None:
         default("always_treated"),
         "error: they have no untreated period; drop: removed and recorded",
     )
+    section.method(
+        "joint pre-trend test",
+        spec.pretrend_test,
+        default("pretrend_test"),
+        "bootstrap: sup-t over the leads, size checked under parallel trends (docs/policy.md); "
+        "wald: χ² as R did",
+    )
     section.method("anticipation periods", spec.anticipation, default("anticipation"), "")
     section.method(
         "CS estimation method", spec.method, default("method"), "Sant'Anna and Zhao (2020)"
@@ -128,7 +135,12 @@ def run_policy(
     section.heading("design")
     section.pre(design.summary())
     _defaults(spec, section)
-    common: dict[str, Any] = {"controls": list(spec.controls), "cluster": spec.cluster}
+    common: dict[str, Any] = {
+        "controls": list(spec.controls),
+        "cluster": spec.cluster,
+        "pretrend_test": spec.pretrend_test,
+        "seed": seed,
+    }
     results: dict[str, Any] = {}
     for name in spec.estimators:
         options: dict[str, Any] = dict(common)

@@ -65,6 +65,7 @@ TOPICS_ZH: dict[str, str] = {
     "unbalanced panels": "非平衡面板",
     "units treated in every period": "各期均受处理的单位",
     "anticipation periods": "预期效应期数",
+    "joint pre-trend test": "平行趋势联合检验",
     "CS estimation method": "CS 估计方法",
     "standard errors clustered by": "标准误聚类层级",
     "placebo re-assignment scheme": "安慰剂随机分配方案",

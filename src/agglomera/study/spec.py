@@ -200,6 +200,7 @@ class PolicySpec(_Strict):
     balance: Literal["drop", "pairwise", "rcs"] = "drop"
     anticipation: int = Field(0, ge=0)
     always_treated: Literal["error", "drop"] = "error"
+    pretrend_test: Literal["bootstrap", "f", "wald"] = "bootstrap"
     unverified: Literal["drop", "earliest", "latest"] = "drop"
     districts: Literal["municipality", "drop"] = "municipality"
     county_level: Literal["parent", "drop"] = "parent"
