@@ -164,9 +164,16 @@ def run_policy(
         + "; ".join(f"{ESTIMATOR_NAMES[k][0]} — {ESTIMATOR_NAMES[k][1]}" for k in results)
         + "."
     )
+    from agglomera.report.models import ModelColumn
+
+    columns = [
+        ModelColumn.from_did(r, stats=("n_obs", "n_units", "pretrend_pvalue"))
+        for r in results.values()
+    ]
     table = Table.regression(
-        list(results.values()),
+        columns,
         title=f"Effect of the policy on {spec.outcome}",
+        stats=("n_obs", "n_units", "pretrend_pvalue"),
         column_groups=[ESTIMATOR_NAMES[k][0] for k in results],
         stars=tuple(outputs.stars),
         se_style=outputs.se_style,
