@@ -13,7 +13,9 @@ and ``design``; peers' column preparation) and then times only the estimation ca
 parent records the process wall time, enforces a timeout and a memory cap (it polls the
 worker's resident memory and kills it above the cap), and records ``timeout`` / ``failed``
 instead of stopping. The worker reports its own peak resident memory (``VmHWM``), which
-includes the loaded data.
+includes the loaded data, and the memory of the estimation call alone: the peak during the
+call (``VmHWM`` reset just before it through ``/proc/self/clear_refs``) minus the resident
+memory when it starts (the loaded data and, for agglomera, the design).
 
 Estimators (agglomera call → peers):
 
@@ -22,8 +24,10 @@ Estimators (agglomera call → peers):
   csdid ``ATTgt`` (all doubly robust with ``x1 + x2``, never-treated controls);
 * ``cs-boot`` — the same with 999 multiplier-bootstrap draws (``bootstrap=999, seed=1``);
 * ``bjs`` — imputation → diff-diff ``ImputationDiD``, pyfixest ``did2s`` (dense; capped);
-* ``sa`` — Sun–Abraham → diff-diff ``SunAbraham``, pyfixest ``event_study(estimator=
-  "saturated")``;
+* ``sa`` — Sun–Abraham (agglomera's cell-mean path on this balanced panel without
+  covariates, ``meta["path"] == "cell_means"``) → diff-diff ``SunAbraham``, pyfixest
+  ``event_study(estimator="saturated")``; a run of ``--estimators sa`` alone is appended
+  to the "Sun–Abraham own core" subsection of the results page;
 * ``twfe`` — static TWFE → pyfixest ``feols("y ~ D | id + t")``.
 
 The simple ATT of every peer is printed next to agglomera's (``att`` and ``|Δ att|``
@@ -279,6 +283,18 @@ def _pyfixest(estimator: str, df):
     return setup, run
 
 
+SA_CORE_MARKER = "<!-- did_scale sa-core runs -->"
+
+
+def _doc_marker(estimators: list[str]) -> str:
+    """Where a run goes: SA-only runs into the "Sun–Abraham own core" subsection."""
+    from _harness import DOC
+
+    if estimators == ["sa"] and DOC.exists() and SA_CORE_MARKER in DOC.read_text("utf-8"):
+        return SA_CORE_MARKER
+    return "<!-- did_scale runs: appended by benchmarks/did_scale.py -->"
+
+
 def _rel_time(label: object) -> int:
     """Relative period from a pyfixest aggregate index label like ``"[-3]"`` or ``-3``."""
     import re
@@ -321,9 +337,13 @@ def worker(estimator: str, tool: str, path: str, max_units: int | None) -> None:
     setup, run = TOOL_FACTORIES[tool](estimator, df)  # imports the tool
     t1 = time.perf_counter()
     setup()
+    setup_peak = peak_rss_mb()
+    inputs_mb = _rss_mb(os.getpid())
+    reset = _reset_peak()
     t2 = time.perf_counter()
     att = run()
     t3 = time.perf_counter()
+    run_peak = peak_rss_mb()
     print(
         json.dumps(
             {
@@ -331,12 +351,23 @@ def worker(estimator: str, tool: str, path: str, max_units: int | None) -> None:
                 "setup_seconds": t2 - t1,
                 "seconds": t3 - t2,
                 "att": att,
-                "peak_mb": peak_rss_mb(),
+                "peak_mb": max(setup_peak, run_peak),
+                "estimate_mb": run_peak - inputs_mb if reset else None,
                 "units": int(df["id"].nunique()),
             }
         ),
         flush=True,
     )
+
+
+def _reset_peak() -> bool:
+    """Reset this process's ``VmHWM`` (Linux ``clear_refs``); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def _rss_mb(pid: int) -> float:
@@ -422,7 +453,8 @@ def markdown_rows(n_units: int, estimator: str, results: dict[str, dict[str, obj
         rows.append(
             f"| {n_units:,} | {estimator} | {tool} | {_fmt(secs, '.2f')} | "
             f"{_fmt(r.get('setup_seconds'), '.2f')} | {_fmt(r.get('process_seconds'), '.1f')} | "
-            f"{_fmt(r.get('peak_mb'), '.0f')} | {_fmt(ratio, '.2f')} | {_fmt(att, '.4f')} | "
+            f"{_fmt(r.get('peak_mb'), '.0f')} | {_fmt(r.get('estimate_mb'), '.0f')} | "
+            f"{_fmt(ratio, '.2f')} | {_fmt(att, '.4f')} | "
             f"{_fmt(diff, '.1e')} | {'; '.join(notes)} |"
         )
     return rows
@@ -430,8 +462,8 @@ def markdown_rows(n_units: int, estimator: str, results: dict[str, dict[str, obj
 
 HEADER = [
     "| units | estimator | tool | estimate s | design/setup s | process s | peak MB "
-    "| ratio to agglomera | simple ATT | abs diff vs agglomera | notes |",
-    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| estimate MB | ratio to agglomera | simple ATT | abs diff vs agglomera | notes |",
+    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 ]
 
 
@@ -497,7 +529,10 @@ only (reading the Parquet file and imports excluded); "design/setup s" is agglom
 one-off `design(Panel(df, unit="id", time="t"), cohort="g")` (peers: the column
 preparation they need, if any); "process s" the whole worker (interpreter start, imports,
 reading the data); "peak MB" the worker's peak resident memory (`VmHWM`, the loaded data
-included — the pandas frame alone is ≈ 0.5 GB at 1 M units). "ratio" is the estimate time
+included — the pandas frame alone is ≈ 0.5 GB at 1 M units); "estimate MB" the extra
+memory of the estimation call alone (its peak minus the resident memory when it starts:
+the loaded frame, and for agglomera also the design, which holds its own sorted copy of
+the panel, are not counted). "ratio" is the estimate time
 over agglomera's for the same estimator and size; "abs diff" the absolute difference of
 the simple ATT from agglomera's. A worker that exceeds the timeout or the memory cap is
 killed and recorded as such.
@@ -582,11 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(all_rows, command, args)
     print(text)
     if not args.no_append:
-        append_doc(
-            text,
-            marker="<!-- did_scale runs: appended by benchmarks/did_scale.py -->",
-            intro=DOC_INTRO,
-        )
+        append_doc(text, marker=_doc_marker(args.estimators), intro=DOC_INTRO)
     return 0
 
 

@@ -3,8 +3,11 @@ r"""Vectorised array core of the Callaway and Sant'Anna (2021) staggered DID est
 Everything here works on NumPy arrays (units × periods); :mod:`agglomera.policy.cs`
 turns a :class:`~agglomera.policy.design.TreatmentDesign` into these arrays and the
 result back into a :class:`~agglomera.policy.results.DIDResult`. There is no Python loop
-over units: each group-time cell is a handful of vector operations over the units of
-that cell, and the loop runs over cells only.
+over units, and no work is repeated across cells: cells with the same units, cohort and
+covariate rows (e.g. all cells of a cohort with never-treated comparisons, a balanced
+panel and time-invariant covariates) form one block, whose rank checks, outcome-regression
+Gram matrix, propensity-score logit, weights and Hessian are computed once; only
+:math:`\Delta Y` differs between the block's cells (see :func:`_cells_covariates`).
 
 Notation
 --------
@@ -153,11 +156,17 @@ def _logit(x: np.ndarray, d: np.ndarray, *, tol: float = 1e-13, max_iter: int = 
 
 def _cell_unconditional(dy: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray]:
     """2×2 DiD of means and its influence function (mean form over the cell)."""
+    att, psi = _cells_unconditional(dy[:, None], d)
+    return float(att[0]), np.asarray(psi[:, 0])
+
+
+def _cells_unconditional(dy: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DiD of means of several cells sharing units ``d`` (``dy`` has one column per cell)."""
     p1 = float(d.mean())
-    mu1 = float(dy[d].mean())
-    mu0 = float(dy[~d].mean())
-    inf = np.where(d, (dy - mu1) / p1, -(dy - mu0) / (1.0 - p1))
-    return mu1 - mu0, inf
+    mu1 = np.mean(dy[d], axis=0)
+    mu0 = np.mean(dy[~d], axis=0)
+    inf = np.where(d[:, None], (dy - mu1) / p1, -(dy - mu0) / (1.0 - p1))
+    return np.asarray(mu1 - mu0), np.asarray(inf)
 
 
 def _check_rank(x: np.ndarray, names: Sequence[str], what: str) -> None:
@@ -198,7 +207,38 @@ def _cell_covariates(
     Returns the ATT, the influence function over the cell's units and the number of
     comparison units trimmed by the propensity score.
     """
-    m = dy.size
+    att, psi, n_trim = _cells_covariates(
+        np.asarray(dy, dtype=float)[:, None], d, x, method, trim_level, names, label
+    )
+    return float(att[0]), np.asarray(psi[:, 0]), n_trim
+
+
+def _colmean_x(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Return ``mean(a[:, k, None] * x, axis=0)`` for every column ``k`` of ``a`` (K × p)."""
+    return np.stack([np.mean(a[:, k][:, None] * x, axis=0) for k in range(a.shape[1])])
+
+
+def _cells_covariates(
+    dy: np.ndarray,
+    d: np.ndarray,
+    x: np.ndarray,
+    method: Method,
+    trim_level: float,
+    names: Sequence[str],
+    label: str,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""Several 2×2 cells with the same units, cohort indicator and covariates.
+
+    ``dy`` holds one column :math:`\Delta Y` per cell. Everything that does not involve
+    :math:`\Delta Y` — the rank checks, the Gram matrix :math:`X_0^\top X_0` of the
+    outcome regression, the propensity-score logit, the trimming, the weights and the
+    inverse Hessian — depends only on (``d``, ``x``) and is computed once; the outcome
+    regressions of all cells are one solve with a right-hand side per cell.
+
+    Returns the ATTs (K,), the mean-form influence functions (m × K) and the number of
+    comparison units trimmed (the same for every cell: trimming depends on the score).
+    """
+    m = dy.shape[0]
     df = d.astype(float)
     ctrl = ~d
     n_trim = 0
@@ -207,11 +247,7 @@ def _cell_covariates(
         _check_rank(x0, names, f"outcome regression of cell {label} (comparison units)")
         xpx = (x0.T @ x0) / m
         beta = _solve(xpx * m, x0.T @ dy[ctrl])
-        out = x @ beta
-        resid_ols = np.where(ctrl, dy - out, 0.0)
-
-        def asy_ols(vec: np.ndarray) -> np.ndarray:
-            return np.asarray(resid_ols * (x @ _solve(xpx, vec)))
+        out = (beta.T @ x.T).T  # x @ beta, in the (column-major) layout of dy
 
     if method in ("ipw", "dr"):
         _check_rank(x, names, f"propensity score of cell {label}")
@@ -226,37 +262,61 @@ def _cell_covariates(
         hess_inv = np.linalg.inv((x * wps[:, None]).T @ x) * m
         w_t = trim * df
         w_c = trim * ps * (1.0 - df) / (1.0 - ps)
+        mw_t, mw_c = np.mean(w_t), np.mean(w_c)
+        wt, wc = w_t[:, None], w_c[:, None]
+        score = (df - ps)[:, None]
 
     if method == "reg":
-        w = df
-        eta_t = float(np.mean(w * dy) / np.mean(w))
-        eta_c = float(np.mean(w * out) / np.mean(w))
-        inf_treat = (w * dy - w * eta_t) / np.mean(w)
-        m1 = np.mean(w[:, None] * x, axis=0)
-        inf_control = (w * out - w * eta_c + asy_ols(m1)) / np.mean(w)
-        return eta_t - eta_c, np.asarray(inf_treat - inf_control), n_trim
+        resid_ols = np.where(ctrl[:, None], dy - out, 0.0)
+
+        def asy_ols(vec: np.ndarray) -> np.ndarray:
+            return np.asarray(resid_ols * (x @ _solve(xpx, vec))[:, None])
+
+        w = df[:, None]
+        mw = np.mean(df)
+        eta_t = np.mean(w * dy, axis=0) / mw
+        eta_c = np.mean(w * out, axis=0) / mw
+        inf_treat = (w * dy - w * eta_t) / mw
+        m1 = np.mean(w * x, axis=0)
+        inf_control = (w * out - w * eta_c + asy_ols(m1)) / mw
+        return np.asarray(eta_t - eta_c), np.asarray(inf_treat - inf_control), n_trim
     if method == "ipw":
-        eta_t = float(np.mean(w_t * dy) / np.mean(w_t))
-        eta_c = float(np.mean(w_c * dy) / np.mean(w_c))
-        inf_treat = (w_t * dy - w_t * eta_t) / np.mean(w_t)
-        m2 = np.mean((w_c * (dy - eta_c))[:, None] * x, axis=0)
-        inf_c2 = (df - ps) * (x @ (hess_inv @ m2))
-        inf_control = (w_c * dy - w_c * eta_c + inf_c2) / np.mean(w_c)
-        return eta_t - eta_c, np.asarray(inf_treat - inf_control), n_trim
-    # doubly robust (drdid_panel)
-    r = dy - out
-    eta_t = float(np.mean(w_t * r) / np.mean(w_t))
-    eta_c = float(np.mean(w_c * r) / np.mean(w_c))
-    m1 = np.mean(w_t[:, None] * x, axis=0)
-    inf_treat = (w_t * r - w_t * eta_t - asy_ols(m1)) / np.mean(w_t)
-    m2 = np.mean((w_c * (r - eta_c))[:, None] * x, axis=0)
-    inf_c2 = (df - ps) * (x @ (hess_inv @ m2))
-    m3 = np.mean(w_c[:, None] * x, axis=0)
-    inf_control = (w_c * r - w_c * eta_c + inf_c2 - asy_ols(m3)) / np.mean(w_c)
-    return eta_t - eta_c, np.asarray(inf_treat - inf_control), n_trim
+        eta_t = np.mean(wt * dy, axis=0) / mw_t
+        eta_c = np.mean(wc * dy, axis=0) / mw_c
+        inf_treat = (wt * dy - wt * eta_t) / mw_t
+        m2 = _colmean_x(wc * (dy - eta_c), x)
+        inf_c2 = score * (x @ (hess_inv @ m2.T))
+        inf_control = (wc * dy - wc * eta_c + inf_c2) / mw_c
+        return np.asarray(eta_t - eta_c), np.asarray(inf_treat - inf_control), n_trim
+    # doubly robust (drdid_panel), with each (m × K) pass done once:
+    # psi = w_t (r - eta_t) / E w_t - w_c (r - eta_c) / E w_c - (D - p) x' H^{-1} m2 / E w_c
+    #       - (1 - D) r x' (X_0'X_0/m)^{-1} (m1 / E w_t - m3 / E w_c),   r = dy - x beta
+    r = np.subtract(dy, out, out=out)
+    eta_t = (w_t @ r) / m / mw_t
+    eta_c = (w_c @ r) / m / mw_c
+    m1 = np.mean(wt * x, axis=0)
+    m3 = np.mean(wc * x, axis=0)
+    a_c = r - eta_c
+    m2 = (a_c.T @ (wc * x)) / m
+    psi = r - eta_t
+    psi *= (w_t / mw_t)[:, None]
+    a_c *= (w_c / mw_c)[:, None]
+    psi -= a_c
+    del a_c
+    corr = ((hess_inv @ m2.T / mw_c).T @ x.T).T
+    corr *= score
+    psi -= corr
+    del corr
+    q = np.where(ctrl, x @ _solve(xpx, m1 / mw_t - m3 / mw_c), 0.0)
+    r *= q[:, None]
+    psi -= r
+    return np.asarray(eta_t - eta_c), psi, n_trim
 
 
 # ---------------------------------------------------------------------- all cells
+_BlockKey = tuple[int, int | None, int | None, bytes]
+
+
 def _cells(
     groups: np.ndarray, times: np.ndarray, anticipation: int, base_period: BasePeriod
 ) -> tuple[list[tuple[int, int, int | None]], list[dict[str, object]]]:
@@ -313,10 +373,11 @@ def att_gt(
         First-treatment period :math:`G_i` (0 = never treated).
     times : numpy.ndarray of int, shape (T,)
         Sorted periods.
-    x : numpy.ndarray, shape (n, T, p), optional
+    x : numpy.ndarray, shape (n, T, p) or (n, 1, p), optional
         Covariates by unit and period (no intercept). The cell :math:`(g, t)` with base
         :math:`b` uses the values of period :math:`\min(t, b)`, as R ``did`` does for
-        panel data (``panel2cs2`` keeps the earlier period's row).
+        panel data (``panel2cs2`` keeps the earlier period's row). A single period means
+        time-invariant covariates (the same rows for every period).
     covariate_names : sequence of str
         Names of the ``p`` covariates (for error messages).
     method : {"dr", "ipw", "reg"}
@@ -340,71 +401,123 @@ def att_gt(
     y = np.asarray(y, dtype=float)
     cohort = np.asarray(cohort, dtype=np.int64)
     times = np.asarray(times, dtype=np.int64)
-    n, _n_t = y.shape
+    n, n_t = y.shape
     groups = np.unique(cohort[cohort > 0])
     cells, skipped = _cells(groups, times, anticipation, base_period)
-    k_max = len(cells)
-    inf = np.zeros((n, k_max))
+    observed = ~np.isnan(y)
+    balanced = bool(observed.all())
+    never = cohort == 0
+    xs, invariant = _covariate_periods(x, n_t)
+
+    # ---- pass 1: the units of every cell; cells with the same units, cohort and
+    # covariate rows form one block (estimated together, see _cells_covariates)
+    treated_of: dict[int, np.ndarray] = {}
+    # key: (cohort, not-yet cut-off, covariate period, units of the cell as bytes)
+    blocks: dict[_BlockKey, list[int]] = {}
+    block_use: dict[_BlockKey, np.ndarray] = {}
+    counts: dict[_BlockKey, tuple[int, int]] = {}
+    plan: list[tuple[str, _BlockKey | None]] = []
+    for g, j, b in cells:
+        assert b is not None
+        if j == b:  # universal base: the reference period itself
+            plan.append(("reference", None))
+            continue
+        if g not in treated_of:
+            treated_of[g] = cohort == g
+        treated = treated_of[g]
+        if control_group == "never":
+            control = never
+            cut: int | None = None
+        else:
+            cut = int(times[max(j, b)]) + anticipation
+            control = never | ((cohort > cut) & ~treated)
+        use = treated | control
+        if not balanced:
+            use = use & observed[:, j] & observed[:, b]
+        key: _BlockKey = (g, cut, None if invariant else min(j, b), use.tobytes())
+        if key not in counts:
+            nt = int(np.count_nonzero(treated[use]))
+            counts[key] = (nt, int(np.count_nonzero(use)) - nt)
+        nt, nc = counts[key]
+        if nt == 0 or nc == 0:
+            who = "units of the cohort" if nt == 0 else "comparison units"
+            t = int(times[j])
+            skipped.append(
+                {"group": g, "time": t, "reason": f"no {who} observed in {t} and {int(times[b])}"}
+            )
+            plan.append(("skipped", None))
+            continue
+        blocks.setdefault(key, []).append(len(plan))
+        block_use.setdefault(key, use)
+        plan.append(("cell", key))
+
+    # ---- pass 2: estimate block by block (in order of first appearance)
+    k_max = sum(1 for kind, _ in plan if kind != "skipped")
+    col_of: dict[int, int] = {}
+    col = 0
+    for i, (kind, _) in enumerate(plan):
+        if kind != "skipped":
+            col_of[i] = col
+            col += 1
+    inf = np.zeros((n, k_max), order="F")
+    att = np.zeros(k_max)
+    n_trim_of: dict[int, int] = {}
+    for key, members in blocks.items():
+        use = block_use[key]
+        g = key[0]
+        d = treated_of[g][use]
+        ys = y[use]
+        m = ys.shape[0]
+        dy = np.empty((m, len(members)), order="F")
+        for k, i in enumerate(members):
+            _, j, b = cells[i]
+            assert b is not None
+            dy[:, k] = ys[:, j] - ys[:, b]
+        del ys
+        if xs is None:
+            a, psi = _cells_unconditional(dy, d)
+        else:
+            _, j0, b0 = cells[members[0]]
+            assert b0 is not None
+            xj = xs[use] if invariant else xs[use, min(j0, b0), :]
+            xx = np.column_stack([np.ones(xj.shape[0]), xj])
+            label = f"(g={g}, t={int(times[j0])})"
+            a, psi, n_trim = _cells_covariates(
+                dy, d, xx, method, trim_level, covariate_names, label
+            )
+            if n_trim:
+                n_trim_of.update(dict.fromkeys(members, n_trim))
+        rows = np.flatnonzero(use)
+        for k, i in enumerate(members):
+            att[col_of[i]] = a[k]
+            inf[rows, col_of[i]] = psi[:, k] * (n / m)
+
     out_g: list[int] = []
     out_t: list[int] = []
     out_b: list[int] = []
-    att: list[float] = []
     n_tr: list[int] = []
     n_co: list[int] = []
     ref: list[bool] = []
     trimmed: list[dict[str, object]] = []
-    observed = ~np.isnan(y)
-    never = cohort == 0
-    col = 0
-    for g, j, b in cells:
+    for i, (kind, cell_key) in enumerate(plan):
+        if kind == "skipped":
+            continue
+        g, j, b = cells[i]
         assert b is not None
-        t = int(times[j])
-        label = f"(g={g}, t={t})"
-        if j == b:  # universal base: the reference period itself
-            out_g.append(g)
-            out_t.append(t)
-            out_b.append(int(times[b]))
-            att.append(0.0)
+        out_g.append(g)
+        out_t.append(int(times[j]))
+        out_b.append(int(times[b]))
+        if kind == "reference":
             n_tr.append(int((cohort == g).sum()))
             n_co.append(0)
             ref.append(True)
-            col += 1
             continue
-        treated = cohort == g
-        if control_group == "never":
-            control = never
-        else:
-            cut = int(times[max(j, b)]) + anticipation
-            control = never | ((cohort > cut) & ~treated)
-        use = (treated | control) & observed[:, j] & observed[:, b]
-        d = treated[use]
-        nt = int(d.sum())
-        nc = int(d.size - nt)
-        if nt == 0 or nc == 0:
-            who = "units of the cohort" if nt == 0 else "comparison units"
-            skipped.append(
-                {"group": g, "time": t, "reason": f"no {who} observed in {t} and {int(times[b])}"}
-            )
-            continue
-        dy = y[use, j] - y[use, b]
-        if x is None:
-            a, psi = _cell_unconditional(dy, d)
-        else:
-            xj = x[use, min(j, b), :]
-            xx = np.column_stack([np.ones(xj.shape[0]), xj])
-            a, psi, n_trim = _cell_covariates(dy, d, xx, method, trim_level, covariate_names, label)
-            if n_trim:
-                trimmed.append({"group": g, "time": t, "n_trimmed": n_trim})
-        m = dy.size
-        inf[use, col] = psi * (n / m)
-        out_g.append(g)
-        out_t.append(t)
-        out_b.append(int(times[b]))
-        att.append(a)
-        n_tr.append(nt)
-        n_co.append(nc)
+        assert cell_key is not None
+        n_tr.append(counts[cell_key][0])
+        n_co.append(counts[cell_key][1])
         ref.append(False)
-        col += 1
+        if n_trim_of.get(i):
+            trimmed.append({"group": g, "time": int(times[j]), "n_trimmed": n_trim_of[i]})
     if trimmed:
         skipped.extend(
             {
@@ -419,14 +532,31 @@ def att_gt(
         group=np.asarray(out_g, dtype=np.int64),
         time=np.asarray(out_t, dtype=np.int64),
         base=np.asarray(out_b, dtype=np.int64),
-        att=np.asarray(att, dtype=float),
-        inf=inf[:, :col],
+        att=att,
+        inf=inf,
         n_treated=np.asarray(n_tr, dtype=np.int64),
         n_control=np.asarray(n_co, dtype=np.int64),
         reference=np.asarray(ref, dtype=bool),
         skipped=skipped,
         n=n,
     )
+
+
+def _covariate_periods(x: np.ndarray | None, n_t: int) -> tuple[np.ndarray | None, bool]:
+    """Return the covariates and whether they are time-invariant.
+
+    Time-invariant covariates (every unit has the same values in every period, or
+    ``x`` has a single period) are returned as an (n, p) array: the covariate rows of a
+    cell then depend only on its units, not on its periods.
+    """
+    if x is None:
+        return None, True
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 3 or x.shape[1] not in (1, n_t):
+        raise ValueError(f"x must have shape (n, {n_t}, p) or (n, 1, p); got {x.shape}.")
+    if x.shape[1] == 1 or bool((x == x[:, :1, :]).all()):
+        return np.ascontiguousarray(x[:, 0, :]), True
+    return x, False
 
 
 # ---------------------------------------------------------------------- standard errors
@@ -497,6 +627,11 @@ class Aggregation:
         The overall summary (``"dynamic"``: mean of the effects with :math:`e \ge 0`).
     overall_inf : numpy.ndarray, shape (n,)
         Its influence function.
+    cell_weights, cohort_terms : numpy.ndarray, shapes (K, L + 1) and (C + 1, L + 1)
+        The linear map behind ``inf`` (columns: the ``L`` components, then the overall
+        summary): ``[inf, overall_inf] = res.inf @ cell_weights + cohort_terms[c_i]``, with
+        :math:`c_i` the position of unit :math:`i`'s cohort among the ``C`` cohorts
+        (``C`` for never-treated units). Used by the multiplier bootstrap.
     """
 
     kind: str
@@ -506,33 +641,43 @@ class Aggregation:
     n_units: np.ndarray
     overall: float
     overall_inf: np.ndarray = field(repr=False)
+    cell_weights: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    cohort_terms: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
 
 
-def _weighted(
-    res: AttGT,
-    keep: np.ndarray,
-    pg_cell: np.ndarray,
-    unit_group_pos: np.ndarray,
-    glist: np.ndarray,
-) -> tuple[float, np.ndarray]:
-    r"""Weighted average :math:`\sum_k w_k ATT_k` with :math:`w_k = p_{g_k}/\sum p` and its IF.
+def cohort_positions(cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted treated cohorts and each unit's position among them (C if none)."""
+    cohort = np.asarray(cohort, dtype=np.int64)
+    glist = np.unique(cohort[cohort > 0])
+    upos = np.full(cohort.size, glist.size, dtype=np.int64)
+    treated = cohort > 0
+    upos[treated] = np.searchsorted(glist, cohort[treated])
+    return glist, upos
+
+
+def _weights(
+    res: AttGT, keep: np.ndarray, pg_cell: np.ndarray, glist: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""Weighted average :math:`\sum_k w_k ATT_k` with :math:`w_k = p_{g_k}/\sum p` and its map.
 
     The weight influence function (R ``did::wif``) simplifies to
     :math:`S^{-1}\sum_{k} (1[G_i = g_k] - p_{g_k})(ATT_k - \hat\theta) =
     S^{-1}\sum_{k: g_k = G_i}(ATT_k - \hat\theta)` because :math:`\sum_k p_{g_k}(ATT_k -
-    \hat\theta) = 0`; it is evaluated per cohort and looked up per unit (O(n)).
+    \hat\theta) = 0`: a per-cohort term. Returns the estimate, the cell weights (K,) and
+    the cohort terms (C + 1,).
     """
+    w_full = np.zeros(res.att.size)
+    contrib = np.zeros(glist.size + 1)
     idx = np.flatnonzero(keep)
     if idx.size == 0:
-        return math.nan, np.zeros(res.n)
+        return math.nan, w_full, contrib
     pk = pg_cell[idx]
     s = float(pk.sum())
     w = pk / s
     theta = float(w @ res.att[idx])
-    psi = res.inf[:, idx] @ w
-    contrib = np.zeros(glist.size + 1)
+    w_full[idx] = w
     np.add.at(contrib, np.searchsorted(glist, res.group[idx]), res.att[idx] - theta)
-    return theta, np.asarray(psi + contrib[unit_group_pos] / s)
+    return theta, w_full, contrib / s
 
 
 def aggregate(
@@ -557,7 +702,9 @@ def aggregate(
 
     Weights estimated from the sample shares carry their own influence function
     (``wif``), added to the components of ``"simple"``, ``"dynamic"`` and ``"calendar"``
-    and to the overall ``"group"`` effect.
+    and to the overall ``"group"`` effect. Every influence function is linear in the
+    cell influence functions plus a per-cohort term; the map is built first and applied
+    with one matrix product (``cell_weights``, ``cohort_terms``).
 
     Parameters
     ----------
@@ -580,96 +727,99 @@ def aggregate(
     """
     cohort = np.asarray(cohort, dtype=np.int64)
     n = cohort.size
-    glist = np.unique(cohort[cohort > 0])
+    glist, upos = cohort_positions(cohort)
     pg = np.array([float(np.mean(cohort == g)) for g in glist])
     pos = np.searchsorted(glist, res.group)
     pg_cell = pg[pos] if res.group.size else np.zeros(0)
-    # unit -> position of its cohort in glist (len(glist) = "not a cohort")
-    upos = np.full(n, glist.size, dtype=np.int64)
-    treated = cohort > 0
-    upos[treated] = np.searchsorted(glist, cohort[treated])
     sizes = np.bincount(upos, minlength=glist.size + 1)[: glist.size]
     post = res.post
     usable = np.isfinite(res.att)
+    n_k, n_c = res.att.size, glist.size + 1
     if kind == "simple":
-        theta, psi = _weighted(res, post & usable, pg_cell, upos, glist)
-        keep_g = np.unique(res.group[post & usable])
+        keep = post & usable
+        theta, w, c = _weights(res, keep, pg_cell, glist)
+        keep_g = np.unique(res.group[keep])
         n_units = np.array([int(sizes[np.searchsorted(glist, keep_g)].sum())])
-        return Aggregation(
-            kind, np.zeros(0, dtype=np.int64), np.array([theta]), psi[:, None], n_units, theta, psi
-        )
-    if kind == "dynamic":
-        e_all = res.time - res.group
-        labels = np.unique(e_all[usable])
+        labels = np.zeros(0, dtype=np.int64)
+        est = np.array([theta])
+        cw, ct = np.column_stack([w, w]), np.column_stack([c, c])
+        nu, overall = n_units, theta
+    elif kind in ("dynamic", "calendar"):
+        if kind == "dynamic":
+            e_all = res.time - res.group
+            labels = np.unique(e_all[usable])
+            keeps = [(e_all == e) & usable for e in labels.tolist()]
+        else:
+            tl = np.unique(res.time)
+            tl = tl[tl >= (res.group.min() if res.group.size else 0)]
+            keeps = [(res.time == t) & post & usable for t in tl.tolist()]
+            labels = np.asarray(
+                [t for t, k in zip(tl.tolist(), keeps, strict=True) if k.any()], np.int64
+            )
+            keeps = [k for k in keeps if k.any()]
         est = np.empty(labels.size)
-        infs = np.zeros((n, labels.size))
+        cw, ct = np.zeros((n_k, labels.size + 1)), np.zeros((n_c, labels.size + 1))
         nu = np.empty(labels.size, dtype=np.int64)
-        for i, e in enumerate(labels.tolist()):
-            keep = (e_all == e) & usable
-            est[i], infs[:, i] = _weighted(res, keep, pg_cell, upos, glist)
+        for i, keep in enumerate(keeps):
+            est[i], cw[:, i], ct[:, i] = _weights(res, keep, pg_cell, glist)
             nu[i] = int(sizes[np.searchsorted(glist, res.group[keep])].sum())
-        pos_e = labels >= 0
-        overall = float(est[pos_e].mean()) if pos_e.any() else math.nan
-        o_inf = infs[:, pos_e].mean(axis=1) if pos_e.any() else np.zeros(n)
-        return Aggregation(kind, labels, est, infs, nu, overall, o_inf)
-    if kind == "group":
+        summary = labels >= 0 if kind == "dynamic" else np.ones(labels.size, dtype=bool)
+        if summary.any():
+            overall = float(est[summary].mean())
+            cw[:, -1] = cw[:, :-1][:, summary].mean(axis=1)
+            ct[:, -1] = ct[:, :-1][:, summary].mean(axis=1)
+        else:
+            overall = math.nan
+    elif kind == "group":
+        cols_l: list[np.ndarray] = []
         labels_l: list[int] = []
         est_l: list[float] = []
-        cols: list[np.ndarray] = []
         for g in glist.tolist():
             keep = (res.group == g) & post & usable
             if not keep.any():
                 continue
             labels_l.append(g)
             est_l.append(float(res.att[keep].mean()))
-            cols.append(res.inf[:, keep].mean(axis=1))
+            cols_l.append(keep / float(keep.sum()))
         labels = np.asarray(labels_l, dtype=np.int64)
         est = np.asarray(est_l)
-        infs = np.column_stack(cols) if cols else np.zeros((n, 0))
         nu = sizes[np.searchsorted(glist, labels)].astype(np.int64)
+        cw = np.column_stack([*cols_l, np.zeros(n_k)]) if cols_l else np.zeros((n_k, 1))
+        ct = np.zeros((n_c, labels.size + 1))
         if labels.size == 0:
-            return Aggregation(kind, labels, est, infs, nu, math.nan, np.zeros(n))
-        pgg = pg[np.searchsorted(glist, labels)]
-        s = float(pgg.sum())
-        overall = float(pgg @ est / s)
-        o_inf = infs @ (pgg / s)
-        if group_wif == "cohort":
-            contrib = np.zeros(glist.size + 1)
-            contrib[np.searchsorted(glist, labels)] = est - overall
-            o_inf = o_inf + contrib[upos] / s
+            overall = math.nan
         else:
-            # R: wif(keepers = 1:length(glist), pg = pgg, G, group) uses group[k], the
-            # cohort of the k-th ATT(g,t) cell, for the k-th cohort weight
-            ind_groups = res.group[: labels.size]
-            wif = np.zeros(n)
-            for k in range(labels.size):
-                ind = (cohort == ind_groups[k]).astype(float)
-                wif += (ind - pgg[k]) * (est[k] - overall)
-            o_inf = o_inf + wif / s
-        return Aggregation(kind, labels, est, infs, nu, overall, np.asarray(o_inf))
-    if kind == "calendar":
-        tl = np.unique(res.time)
-        tl = tl[tl >= (res.group.min() if res.group.size else 0)]
-        est_l = []
-        cols = []
-        nl: list[int] = []
-        labels_l = []
-        for t in tl.tolist():
-            keep = (res.time == t) & post & usable
-            if not keep.any():
-                continue
-            th, ps = _weighted(res, keep, pg_cell, upos, glist)
-            labels_l.append(t)
-            est_l.append(th)
-            cols.append(ps)
-            nl.append(int(sizes[np.searchsorted(glist, res.group[keep])].sum()))
-        labels = np.asarray(labels_l, dtype=np.int64)
-        est = np.asarray(est_l)
-        infs = np.column_stack(cols) if cols else np.zeros((n, 0))
-        overall = float(est.mean()) if est.size else math.nan
-        o_inf = infs.mean(axis=1) if est.size else np.zeros(n)
-        return Aggregation(kind, labels, est, infs, np.asarray(nl, dtype=np.int64), overall, o_inf)
-    raise ValueError(f"unknown aggregation {kind!r}")
+            pgg = pg[np.searchsorted(glist, labels)]
+            s = float(pgg.sum())
+            overall = float(pgg @ est / s)
+            cw[:, -1] = cw[:, :-1] @ (pgg / s)
+            contrib = np.zeros(n_c)
+            if group_wif == "cohort":
+                contrib[np.searchsorted(glist, labels)] = est - overall
+            else:
+                # R: wif(keepers = 1:length(glist), pg = pgg, G, group) uses group[k], the
+                # cohort of the k-th ATT(g,t) cell, for the k-th cohort weight:
+                # sum_k (1[G_i = group[k]] - pgg[k]) (est[k] - overall)
+                dev = est - overall
+                np.add.at(contrib, np.searchsorted(glist, res.group[: labels.size]), dev)
+                contrib -= float(pgg @ dev)
+            ct[:, -1] = contrib / s
+    else:
+        raise ValueError(f"unknown aggregation {kind!r}")
+    inf = np.asarray(res.inf @ cw)
+    inf += ct[upos]
+    comp = inf[:, :-1] if kind != "simple" else inf[:, :1]
+    return Aggregation(
+        kind,
+        labels,
+        est,
+        comp,
+        nu,
+        overall,
+        inf[:, -1] if np.isfinite(overall) else np.zeros(n),
+        cw,
+        ct,
+    )
 
 
 # ---------------------------------------------------------------------- bootstrap
@@ -692,15 +842,19 @@ class BootstrapResult:
     draws: int
 
 
+_S5 = math.sqrt(5.0)
+#: Mammen's two-point weights: ``MAMMEN_LOW`` with probability ``MAMMEN_P``, else high.
+MAMMEN_LOW, MAMMEN_HIGH = -(_S5 - 1.0) / 2.0, (_S5 + 1.0) / 2.0
+MAMMEN_P = (_S5 + 1.0) / (2.0 * _S5)
+
+
 def _mammen(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    s5 = math.sqrt(5.0)
-    p = (s5 + 1.0) / (2.0 * s5)
     u = rng.random(shape)
-    return np.where(u < p, -(s5 - 1.0) / 2.0, (s5 + 1.0) / 2.0)
+    return np.where(u < MAMMEN_P, MAMMEN_LOW, MAMMEN_HIGH)
 
 
 def multiplier_bootstrap(
-    inf: np.ndarray,
+    inf: np.ndarray | Sequence[np.ndarray],
     *,
     draws: int,
     seed: int | None,
@@ -709,6 +863,7 @@ def multiplier_bootstrap(
     alpha: float = 0.05,
     weights: Literal["mammen", "rademacher"] = "mammen",
     chunk_elements: int = 20_000_000,
+    combine: np.ndarray | None = None,
 ) -> BootstrapResult:
     r"""Multiplier bootstrap of linear statistics with influence functions ``inf``.
 
@@ -720,10 +875,15 @@ def multiplier_bootstrap(
     :math:`\max_k |\hat\theta^*_k - \hat\theta_k| / \widehat{se}_k` (columns with NaN or
     zero SE left out).
 
+    The weights are drawn in chunks of draws (the same random stream whatever the chunk
+    size) and enter as a 0/1 matrix :math:`M`: with two-point weights
+    :math:`V = a + (b - a) M`, so :math:`V^\top S = a\,1^\top S + (b - a) M^\top S`,
+    one matrix product per chunk.
+
     Parameters
     ----------
-    inf : numpy.ndarray, shape (n, K)
-        Influence functions.
+    inf : numpy.ndarray, shape (n, K), or sequence of such arrays
+        Influence functions (a sequence: blocks of columns, side by side).
     draws : int
         Number of draws :math:`B`.
     seed : int or None
@@ -731,34 +891,54 @@ def multiplier_bootstrap(
     clusters : numpy.ndarray of int, optional
         Cluster codes per unit (weights drawn per cluster).
     blocks : dict of str to numpy.ndarray, optional
-        Column indices whose uniform critical value is wanted.
+        Column indices (of the output columns) whose uniform critical value is wanted.
     alpha : float
         Level of the uniform bands.
     weights : {"mammen", "rademacher"}
         Multiplier distribution.
     chunk_elements : int
         Draws are made in chunks of about this many weights (memory bound).
+    combine : numpy.ndarray, shape (K, J), optional
+        The statistics are linear combinations of the columns: influence functions
+        ``inf @ combine`` (the draws are combined, ``inf @ combine`` is never formed).
 
     Returns
     -------
     BootstrapResult
     """
-    psi = np.asarray(inf, dtype=float)
-    if psi.ndim == 1:
-        psi = psi[:, None]
-    n = psi.shape[0]
-    s = _cluster_sums(psi, clusters) if clusters is not None else psi
-    n_c = s.shape[0]
+    parts = [inf] if isinstance(inf, np.ndarray) else list(inf)
+    psis = []
+    for part in parts:
+        psi = np.asarray(part, dtype=float)
+        psis.append(psi[:, None] if psi.ndim == 1 else psi)
+    n = psis[0].shape[0]
+    # (n_c × K) sums per cluster (or unit)
+    st = [_cluster_sums(p, clusters) if clusters is not None else p for p in psis]
+    n_c = st[0].shape[0]
+    colsum = np.concatenate([x.sum(axis=0) for x in st])
+    n_out = combine.shape[1] if combine is not None else colsum.size
     rng = np.random.default_rng(seed)
-    out = np.empty((draws, psi.shape[1]))
+    out = np.empty((draws, n_out))
     step = max(1, chunk_elements // max(n_c, 1))
+    buffer = np.empty((min(step, draws), n_c)) if weights == "mammen" else None
     for start in range(0, draws, step):
         stop = min(draws, start + step)
-        if weights == "mammen":
-            v = _mammen(rng, (stop - start, n_c))
+        if buffer is not None:
+            m = buffer[: stop - start]
+            rng.random(out=m)
+            np.greater_equal(m, MAMMEN_P, out=m)  # 1[u >= p]: the high weight
+            lo, span = MAMMEN_LOW, MAMMEN_HIGH - MAMMEN_LOW
         else:
-            v = rng.integers(0, 2, size=(stop - start, n_c)) * 2.0 - 1.0
-        out[start:stop] = v @ s / n
+            m = rng.integers(0, 2, size=(stop - start, n_c)).astype(float)
+            lo, span = -1.0, 2.0
+        # (draws × n_c) @ (n_c × K): this orientation keeps OpenBLAS's threads busy
+        # (the transposed product with a short output is erratic on shared cores)
+        ms = np.concatenate([m @ x for x in st], axis=1)
+        ms *= span
+        ms += lo * colsum
+        if combine is not None:
+            ms = ms @ combine
+        out[start:stop] = ms / n
     q75 = np.quantile(out, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(out, 0.25, axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))

@@ -161,6 +161,8 @@ def estimate_cs(
     # ---- missing outcome values under the balance rule
     gaps = np.isnan(y).any(axis=1)
     n_gap = int(gaps.sum())
+    rows_kept: np.ndarray | None = None
+    periods_kept: np.ndarray | None = None
     if n_gap and design.balance == "drop":
         lost = list(units[gaps])
         dropped.append(
@@ -169,6 +171,7 @@ def estimate_cs(
         )
         keep = ~gaps
         y, cohort, units = y[keep], cohort[keep], units[keep]
+        rows_kept = keep
     elif n_gap:
         notes.append(
             f"{n_gap} units miss {outcome!r} in some period (balance='pairwise': each "
@@ -190,17 +193,19 @@ def estimate_cs(
             f"{g_max} minus anticipation) are dropped and cohort {g_max} is the comparison group"
         )
         y, times = y[:, keep_t], times[keep_t]
+        periods_kept = keep_t
         cohort = np.where(cohort == g_max, 0, cohort)
 
     # ---- covariates and clusters
     x = None
     if controls:
-        cov = design.covariate_frame(controls)
-        arrays = []
-        for c in controls:
-            w = cov.pivot(index=design.unit, columns=design.time, values=c)
-            arrays.append(w.reindex(index=units, columns=times).to_numpy(dtype=float))
-        x = np.stack(arrays, axis=2)
+        # units × periods × controls; time-invariant controls are kept as one period
+        # (the core then shares the covariate fits across the cells of a cohort)
+        x = design._covariate_array(controls, collapse=True)
+        if x.shape[1] > 1 and periods_kept is not None:
+            x = x[:, periods_kept, :]
+        if rows_kept is not None:
+            x = x[rows_kept]
     clusters, n_clusters, cluster_name = _clusters(design, cluster, units)
 
     res = core.att_gt(
@@ -242,9 +247,25 @@ def estimate_cs(
     crit_cells: float | None = None
     if bootstrap:
         k_c, k_e = res.att.size, dyn.labels.size
-        stacked = np.column_stack([res.inf, dyn.inf, chosen.overall_inf])
+        # every bootstrapped statistic is linear in the cell influence functions and
+        # per-cohort indicators: draw for those columns and combine (exact)
+        _, upos = core.cohort_positions(cohort)
+        n_g = dyn.cohort_terms.shape[0]  # treated cohorts + "never treated"
+        indicators = np.zeros((upos.size, n_g), order="F")
+        indicators[np.arange(upos.size), upos] = 1.0
+        combine = np.vstack(
+            [
+                np.column_stack(
+                    [np.eye(k_c), dyn.cell_weights[:, :-1], chosen.cell_weights[:, -1]]
+                ),
+                np.column_stack(
+                    [np.zeros((n_g, k_c)), dyn.cohort_terms[:, :-1], chosen.cohort_terms[:, -1]]
+                ),
+            ]
+        )
         boot = core.multiplier_bootstrap(
-            stacked,
+            (res.inf, indicators),
+            combine=combine,
             draws=bootstrap,
             seed=seed,
             clusters=clusters,

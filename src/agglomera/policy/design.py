@@ -154,6 +154,59 @@ class TreatmentDesign:
         return pd.Series(((g > 0) & (t >= g)).astype(np.int64), name="treated")
 
     # ------------------------------------------------------------------ data access
+    def _key_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the unit and time keys of every row of :attr:`panel` (its row order)."""
+        unit = self.panel.column(self.unit).to_numpy()
+        time = self.panel.column(self.time).to_numpy(dtype=np.int64)
+        return unit, time
+
+    def _wide_positions(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Row and column of every panel row in the units × times table.
+
+        ``None`` when the panel is the full, sorted grid (row ``k`` is unit ``k // T``,
+        period ``k % T``): a plain reshape then gives the table. Rows whose unit or period
+        is not in :attr:`units` / :attr:`times` get position -1 (left out, as a pivot
+        followed by a reindex leaves them out).
+        """
+        unit, time = self._key_arrays()
+        units = self.units.to_numpy()
+        times = np.asarray(self.times, dtype=np.int64)
+        n_u, n_t = units.size, times.size
+        if unit.size == n_u * n_t and n_u and n_t:
+            grid = unit.reshape(n_u, n_t)
+            if (
+                np.array_equal(time.reshape(n_u, n_t), np.broadcast_to(times, (n_u, n_t)))
+                and np.array_equal(grid[:, 0], units)
+                and bool((grid == grid[:, :1]).all())
+            ):
+                return None
+        # the panel is sorted by unit, then time: each unit is one run of rows
+        change = np.flatnonzero(unit[1:] != unit[:-1]) + 1 if unit.size else np.zeros(0, int)
+        starts = np.concatenate([[0], change]).astype(np.int64) if unit.size else change
+        if starts.size == n_u and np.array_equal(unit[starts], units):
+            rows = np.repeat(np.arange(n_u, dtype=np.int64), np.diff(np.append(starts, unit.size)))
+        else:
+            rows = np.asarray(self.units.get_indexer(pd.Index(unit)), dtype=np.int64)
+        cols = np.searchsorted(times, time).astype(np.int64)
+        inside = cols < n_t
+        inside[inside] = times[cols[inside]] == time[inside]
+        cols[~inside] = -1
+        rows[cols < 0] = -1
+        return rows, cols
+
+    def _to_wide(
+        self, values: np.ndarray, positions: tuple[np.ndarray, np.ndarray] | None
+    ) -> np.ndarray:
+        """Scatter row-aligned float ``values`` into a units × times array (NaN = no row)."""
+        n_u, n_t = len(self.units), len(self.times)
+        if positions is None:
+            return np.array(values, dtype=float).reshape(n_u, n_t)
+        rows, cols = positions
+        out = np.full((n_u, n_t), np.nan)
+        ok = rows >= 0
+        out[rows[ok], cols[ok]] = values[ok]
+        return out
+
     def outcome_matrix(self, outcome: str) -> pd.DataFrame:
         """Return the outcome as a units × times table.
 
@@ -174,22 +227,21 @@ class TreatmentDesign:
         DataError
             If the column does not exist or is not numeric.
         """
-        frame = self.panel.to_frame()
-        if outcome not in frame.columns:
+        if outcome not in self.panel:
             self.panel.column(outcome)  # raises DataError with close matches
         if outcome in (self.unit, self.time):
             raise DataError(f"outcome {outcome!r} is a key column of the panel.")
-        values = frame[outcome]
+        values = self.panel.column(outcome)
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             raise DataError(
                 f"outcome {outcome!r} must be numeric; it has dtype {values.dtype}. Fix: "
                 "convert it (and replace text placeholders by missing values)."
             )
-        wide = frame.pivot(index=self.unit, columns=self.time, values=outcome)
-        wide = wide.reindex(index=self.units, columns=self.times).astype(float)
-        wide.index.name = self.unit
-        wide.columns.name = self.time
-        return wide
+        y = values.to_numpy(dtype=float, na_value=np.nan)
+        wide = self._to_wide(y, self._wide_positions())
+        index = pd.Index(self.units, name=self.unit)
+        columns = pd.Index(np.asarray(self.times), name=self.time)
+        return pd.DataFrame(wide, index=index, columns=columns, copy=False)
 
     def covariate_frame(self, controls: Sequence[str]) -> pd.DataFrame:
         """Return the unit, time and control columns of every row of :attr:`panel`.
@@ -211,19 +263,29 @@ class TreatmentDesign:
             If a control is missing, not numeric or has missing values (listing the first
             (unit, time) keys): nothing is dropped silently.
         """
+        columns: dict[str, Any] = {
+            self.unit: self.panel.column(self.unit),
+            self.time: self.panel.column(self.time),
+        }
+        frame = pd.DataFrame(columns)
+        for c, values in self._control_columns(controls).items():
+            frame[c] = values
+        return frame
+
+    def _control_columns(self, controls: Sequence[str]) -> dict[str, pd.Series]:
+        """Validate the controls (see :meth:`covariate_frame`); return them as float columns."""
         if isinstance(controls, str):
             controls = (controls,)
         controls = list(controls)
-        frame = self.panel.to_frame()
-        missing_cols = [c for c in controls if c not in frame.columns]
+        missing_cols = [c for c in controls if c not in self.panel]
         if missing_cols:
             self.panel.column(missing_cols[0])  # DataError with close matches
         keys = [c for c in controls if c in (self.unit, self.time)]
         if keys:
             raise DataError(f"controls {format_examples(keys)} are key columns of the panel.")
-        out = frame[[self.unit, self.time, *controls]].copy()
+        out: dict[str, pd.Series] = {}
         for c in controls:
-            values = out[c]
+            values = self.panel.column(c)
             if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
                 raise DataError(
                     f"control {c!r} must be numeric; it has dtype {values.dtype}. Fix: convert "
@@ -231,15 +293,40 @@ class TreatmentDesign:
                 )
             bad = values.isna().to_numpy()
             if bad.any():
-                rows = out.loc[bad, [self.unit, self.time]].head(5)
+                unit, time = self._key_arrays()
+                rows = list(zip(unit[bad][:5].tolist(), time[bad][:5].tolist(), strict=True))
                 raise DataError(
                     f"control {c!r} has {int(bad.sum())} missing values, e.g. (unit, time) "
-                    f"{format_examples(list(rows.itertuples(index=False, name=None)))}. "
+                    f"{format_examples(rows)}. "
                     "Nothing is dropped silently. Fix: impute or drop those rows explicitly "
                     "(Panel.subset(where=...)) before building the design."
                 )
             out[c] = values.astype(float)
-        return out.reset_index(drop=True)
+        return out
+
+    def _covariate_array(self, controls: Sequence[str], *, collapse: bool = False) -> np.ndarray:
+        """Return the controls as a units × times × controls float array (CS estimator).
+
+        Validates like :meth:`covariate_frame`; the rows follow :attr:`units`, the columns
+        :attr:`times`, NaN where a unit has no row in a period. With ``collapse=True`` and
+        every control equal in all periods of each unit (exact comparison; a missing row
+        counts as a difference), the result has a single period: units × 1 × controls.
+        """
+        columns = self._control_columns(controls)
+        positions = self._wide_positions()
+        wides: list[np.ndarray] = []
+        constant = collapse
+        for values in columns.values():
+            wide = self._to_wide(values.to_numpy(dtype=float), positions)
+            if constant and bool((wide == wide[:, :1]).all()):
+                wide = wide[:, :1].copy()
+            elif constant:
+                constant = False
+                wides = [np.broadcast_to(w, wide.shape) for w in wides]
+            wides.append(wide)
+        if not wides:
+            return np.zeros((len(self.units), 1 if collapse else len(self.times), 0))
+        return np.stack(wides, axis=2)
 
     # ------------------------------------------------------------------ reporting
     def summary(self) -> str:
