@@ -88,7 +88,7 @@ class Panel:
         _check_column_names(frame, (unit, time, *numeric, *labels))
         if unit == time:
             raise DataError(f"unit and time must be different columns; both are {unit!r}.")
-        frame = frame.copy()
+        frame = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
         _check_keys_present(frame, unit, time)
         frame[time] = _integer_time(frame[time], time)
         _check_unique(frame, unit, time)
@@ -163,8 +163,13 @@ class Panel:
 
     # ------------------------------------------------------------------ views
     def to_frame(self) -> pd.DataFrame:
-        """Return a copy of the data as a pandas DataFrame sorted by unit and time."""
-        return self._frame.copy()
+        """Return a copy of the data as a pandas DataFrame sorted by unit and time.
+
+        The copy is copy-on-write (pandas ≥ 3): it shares memory with the panel until either
+        side is modified, so reading large panels costs no second copy, and changing the
+        returned frame never changes the panel.
+        """
+        return self._frame.copy(deep=False)
 
     def column(self, name: str) -> pd.Series:
         """Return one column (a copy) in the panel's row order.
@@ -175,7 +180,7 @@ class Panel:
             If the column does not exist (with close matches).
         """
         self._require(name)
-        return self._frame[name].copy()
+        return self._frame[name].copy(deep=False)
 
     def to_wide(self, var: str) -> pd.DataFrame:
         """Return ``var`` as a unit × time table (rows = units, columns = periods).
