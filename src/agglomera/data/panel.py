@@ -93,7 +93,10 @@ class Panel:
         frame[time] = _integer_time(frame[time], time)
         _check_unique(frame, unit, time)
         _check_numeric(frame, unit, time, numeric=numeric, labels=labels)
-        frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+        if _is_sorted(frame, unit, time):  # already in (unit, time) order: no sorted copy
+            frame = frame.reset_index(drop=True)
+        else:
+            frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
         self._frame = frame
         self._unit = unit
         self._time = time
@@ -485,6 +488,22 @@ def _missing_column_message(name: str, columns: Iterable[Any]) -> str:
     close = difflib.get_close_matches(str(name), cols, n=3, cutoff=0.5)
     hint = f" Did you mean {format_examples(close)}?" if close else ""
     return f"column {name!r} not found.{hint} Available columns: {format_examples(cols, limit=20)}."
+
+
+def _is_sorted(frame: pd.DataFrame, unit: str, time: str) -> bool:
+    """Whether the rows are already ordered by unit, then time (keys are unique)."""
+    if isinstance(frame[unit].dtype, pd.CategoricalDtype):  # category order, not values
+        return False
+    units = frame[unit].to_numpy()
+    times = frame[time].to_numpy()
+    if len(units) < 2:
+        return True
+    try:
+        same = units[1:] == units[:-1]
+        ordered = (units[1:] > units[:-1]) | (same & (times[1:] > times[:-1]))
+    except TypeError:  # mixed types in the unit column: let sort_values decide
+        return False
+    return bool(np.all(ordered))
 
 
 def _check_not_empty(frame: pd.DataFrame) -> None:
