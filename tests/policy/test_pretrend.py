@@ -183,3 +183,27 @@ def test_bootstrap_uses_stored_draws(prefecture) -> None:
         seed=3,
     )[1]
     assert stored.pretrend_pvalue == expected
+
+
+def test_cs_bootstrap_draws_feed_the_sup_t_test() -> None:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from agglomera import Panel, policy
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "policy" / "mpdta.csv")
+    d = policy.design(Panel(frame, unit="countyreal", time="year"), cohort="first.treat")
+    boot = policy.estimate(d, "lemp", estimator="cs", bootstrap=999, seed=3)
+    draws = boot.meta["bootstrap_event_study_draws"]
+    assert draws.shape == (999, len(boot.event_study))
+    assert boot.meta["pretrend_test"]["source"] == "estimator's bootstrap draws"
+    # the multiplier draws reproduce the bootstrap standard errors of the event study
+    iqr = np.quantile(draws, 0.75, axis=0, method="inverted_cdf") - np.quantile(
+        draws, 0.25, axis=0, method="inverted_cdf"
+    )
+    np.testing.assert_allclose(iqr / 1.3489795003921634, boot.event_study["se"], rtol=1e-12)
+    analytic = policy.estimate(d, "lemp", estimator="cs", seed=3)
+    assert analytic.meta["bootstrap_event_study_draws"] is None
+    # two Monte Carlo approximations of the same sup-t p-value
+    assert abs(boot.pretrend_pvalue - analytic.pretrend_pvalue) < 0.05

@@ -835,11 +835,14 @@ class BootstrapResult:
         Uniform (sup-t) critical value per block name.
     draws : int
         Number of draws.
+    values : numpy.ndarray, shape (draws, K)
+        The bootstrap draws :math:`\hat\theta^*_k - \hat\theta_k` (e.g. for a sup-t test).
     """
 
     se: np.ndarray
     crit: dict[str, float]
     draws: int
+    values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
 
 
 _S5 = math.sqrt(5.0)
@@ -952,4 +955,4 @@ def multiplier_bootstrap(
             continue
         sup = np.max(np.abs(out[:, cols] / se[cols]), axis=1)
         crit[name] = float(np.quantile(sup, 1.0 - alpha, method="inverted_cdf"))
-    return BootstrapResult(se=se, crit=crit, draws=draws)
+    return BootstrapResult(se=se, crit=crit, draws=draws, values=out)

@@ -245,6 +245,7 @@ def estimate_cs(
 
     crit_es: float | None = None
     crit_cells: float | None = None
+    es_draws: np.ndarray | None = None
     if bootstrap:
         k_c, k_e = res.att.size, dyn.labels.size
         # every bootstrapped statistic is linear in the cell influence functions and
@@ -281,6 +282,7 @@ def estimate_cs(
         se = float(boot.se[-1])
         crit_es = boot.crit["event_study"]
         crit_cells = boot.crit["attgt"]
+        es_draws = boot.values[:, k_c : k_c + k_e]  # event-study columns, rel_time order
 
     # ---- event study and pre-trend test
     ref_e = -1 - delta
@@ -335,6 +337,7 @@ def estimate_cs(
         "n_obs": int(np.isfinite(y).sum()),
         "n_clusters": n_clusters,
         "event_study_vcov": core.covariance(dyn.inf, clusters),
+        "bootstrap_event_study_draws": es_draws,
         "n_units_missing_outcome": n_gap,
         "dropped": dropped,
         "notes": notes,
