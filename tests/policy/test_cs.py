@@ -16,6 +16,8 @@ import pytest
 
 from agglomera import Panel, datasets, policy
 from agglomera.errors import DataError, EstimationError, SpecError
+from agglomera.policy import _cs_aggregate as aggregation
+from agglomera.policy import _cs_bootstrap as bootstrap_core
 from agglomera.policy import _cs_core as core
 from agglomera.policy.estimation import estimate
 
@@ -184,7 +186,7 @@ def test_cluster_nesting_and_effect(mpdta: pd.DataFrame) -> None:
     wide = frame.pivot(index="countyreal", columns="year", values="lemp")
     cohort = frame.groupby("countyreal")["first.treat"].first().to_numpy()
     att = core.att_gt(wide.to_numpy(), cohort, wide.columns.to_numpy())
-    agg = core.aggregate(att, cohort, "simple")
+    agg = aggregation.aggregate(att, cohort, "simple")
     codes = pd.factorize(wide.index // 1000, sort=True)[0]
     sums = pd.Series(agg.overall_inf).groupby(codes).sum().to_numpy()
     assert state.se == pytest.approx(np.sqrt((sums**2).sum()) / 500, rel=1e-12)
@@ -214,7 +216,7 @@ def test_bootstrap_deterministic_and_uniform(mp_design: policy.TreatmentDesign) 
 
 
 def test_mammen_weights_moments() -> None:
-    v = core._mammen(np.random.default_rng(0), (1, 400_000))
+    v = bootstrap_core._mammen(np.random.default_rng(0), (1, 400_000))
     assert v.mean() == pytest.approx(0.0, abs=5e-3)
     assert v.var() == pytest.approx(1.0, abs=1e-2)
     assert (v**3).mean() == pytest.approx(1.0, abs=3e-2)
@@ -230,7 +232,7 @@ def test_pretrend_wald(mp_design: policy.TreatmentDesign) -> None:
     wide = mp_design.outcome_matrix("lemp")
     cohort = mp_design.cohorts.reindex(wide.index).to_numpy()
     att = core.att_gt(wide.to_numpy(), cohort, mp_design.times)
-    dyn = core.aggregate(att, cohort, "dynamic")
+    dyn = aggregation.aggregate(att, cohort, "dynamic")
     sel = dyn.labels < 0
     v = dyn.inf[:, sel].T @ dyn.inf[:, sel] / 500**2
     theta = dyn.estimates[sel]
@@ -413,6 +415,6 @@ def test_core_is_vectorised_speed() -> None:
     y = rng.normal(size=(n, t_n)).cumsum(axis=1) + x[:, :, 0]
     start = time.perf_counter()
     res = core.att_gt(y, cohort, times, x=x, covariate_names=["a", "b"], method="dr")
-    core.aggregate(res, cohort, "dynamic")
+    aggregation.aggregate(res, cohort, "dynamic")
     assert time.perf_counter() - start < 10
     assert np.all(np.abs(res.att[res.post]) < 0.2)

@@ -31,6 +31,7 @@ import moderndid as md
 
 from agglomera import Panel, policy
 from agglomera.errors import DataError, SpecError
+from agglomera.policy import _cs_aggregate as aggregation
 from agglomera.policy import _cs_core as core
 from agglomera.policy.dcdh import estimate_dcdh
 from agglomera.policy.estimation import estimate
@@ -77,7 +78,7 @@ def cs_event_study(mp_design: policy.TreatmentDesign) -> tuple[np.ndarray, np.nd
     wide = mp_design.outcome_matrix("lemp")
     cohort = mp_design.cohorts.reindex(wide.index).to_numpy()
     res = core.att_gt(wide.to_numpy(), cohort, np.asarray(mp_design.times))
-    dyn = core.aggregate(res, cohort, "dynamic")
+    dyn = aggregation.aggregate(res, cohort, "dynamic")
     return dyn.labels, dyn.estimates, core.covariance(dyn.inf)
 
 

@@ -1,6 +1,9 @@
 r"""Vectorised array core of the Callaway and Sant'Anna (2021) staggered DID estimator.
 
-Everything here works on NumPy arrays (units × periods); :mod:`agglomera.policy.cs`
+Everything here works on NumPy arrays (units × periods): the ATT(g, t) cells and their
+influence functions, and cluster-robust variances; the aggregations are in
+:mod:`agglomera.policy._cs_aggregate` and the multiplier bootstrap in
+:mod:`agglomera.policy._cs_bootstrap`. :mod:`agglomera.policy.cs`
 turns a :class:`~agglomera.policy.design.TreatmentDesign` into these arrays and the
 result back into a :class:`~agglomera.policy.results.DIDResult`. There is no Python loop
 over units, and no work is repeated across cells: cells with the same units, cohort and
@@ -63,18 +66,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from agglomera.errors import EstimationError, format_examples
 
 __all__ = [
-    "Aggregation",
     "AttGT",
-    "BootstrapResult",
-    "aggregate",
     "att_gt",
     "cluster_se",
-    "multiplier_bootstrap",
+    "cluster_sums",
+    "covariance",
 ]
 
 Method = Literal["dr", "ipw", "reg"]
@@ -585,12 +585,12 @@ def cluster_se(inf: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarra
         psi = psi[:, None]
     n = psi.shape[0]
     if clusters is not None:
-        psi = _cluster_sums(psi, clusters)
+        psi = cluster_sums(psi, clusters)
     se = np.sqrt(np.einsum("ik,ik->k", psi, psi)) / n
     return np.where(se <= SE_FLOOR, np.nan, se)
 
 
-def _cluster_sums(psi: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+def cluster_sums(psi: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     codes = np.asarray(clusters, dtype=np.int64)
     out = np.zeros((int(codes.max()) + 1, psi.shape[1]))
     np.add.at(out, codes, psi)
@@ -602,357 +602,8 @@ def covariance(inf: np.ndarray, clusters: np.ndarray | None = None) -> np.ndarra
     psi = np.asarray(inf, dtype=float)
     n = psi.shape[0]
     if clusters is not None:
-        psi = _cluster_sums(psi, clusters)
+        psi = cluster_sums(psi, clusters)
     return np.asarray(psi.T @ psi) / n**2
 
 
 # ---------------------------------------------------------------------- aggregations
-@dataclass(frozen=True)
-class Aggregation:
-    r"""One aggregation of ATT(g, t): its components and the overall summary.
-
-    Attributes
-    ----------
-    kind : str
-        ``"simple"``, ``"dynamic"``, ``"group"`` or ``"calendar"``.
-    labels : numpy.ndarray
-        Event time, cohort or period of each component (empty for ``"simple"``).
-    estimates : numpy.ndarray
-        Component estimates.
-    inf : numpy.ndarray, shape (n, len(labels))
-        Component influence functions (including the weight influence function).
-    n_units : numpy.ndarray
-        Units of the cohorts behind each component.
-    overall : float
-        The overall summary (``"dynamic"``: mean of the effects with :math:`e \ge 0`).
-    overall_inf : numpy.ndarray, shape (n,)
-        Its influence function.
-    cell_weights, cohort_terms : numpy.ndarray, shapes (K, L + 1) and (C + 1, L + 1)
-        The linear map behind ``inf`` (columns: the ``L`` components, then the overall
-        summary): ``[inf, overall_inf] = res.inf @ cell_weights + cohort_terms[c_i]``, with
-        :math:`c_i` the position of unit :math:`i`'s cohort among the ``C`` cohorts
-        (``C`` for never-treated units). Used by the multiplier bootstrap.
-    """
-
-    kind: str
-    labels: np.ndarray
-    estimates: np.ndarray
-    inf: np.ndarray = field(repr=False)
-    n_units: np.ndarray
-    overall: float
-    overall_inf: np.ndarray = field(repr=False)
-    cell_weights: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
-    cohort_terms: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
-
-
-def cohort_positions(cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the sorted treated cohorts and each unit's position among them (C if none)."""
-    cohort = np.asarray(cohort, dtype=np.int64)
-    glist = np.unique(cohort[cohort > 0])
-    upos = np.full(cohort.size, glist.size, dtype=np.int64)
-    treated = cohort > 0
-    upos[treated] = np.searchsorted(glist, cohort[treated])
-    return glist, upos
-
-
-def _weights(
-    res: AttGT, keep: np.ndarray, pg_cell: np.ndarray, glist: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
-    r"""Weighted average :math:`\sum_k w_k ATT_k` with :math:`w_k = p_{g_k}/\sum p` and its map.
-
-    The weight influence function (R ``did::wif``) simplifies to
-    :math:`S^{-1}\sum_{k} (1[G_i = g_k] - p_{g_k})(ATT_k - \hat\theta) =
-    S^{-1}\sum_{k: g_k = G_i}(ATT_k - \hat\theta)` because :math:`\sum_k p_{g_k}(ATT_k -
-    \hat\theta) = 0`: a per-cohort term. Returns the estimate, the cell weights (K,) and
-    the cohort terms (C + 1,).
-    """
-    w_full = np.zeros(res.att.size)
-    contrib = np.zeros(glist.size + 1)
-    idx = np.flatnonzero(keep)
-    if idx.size == 0:
-        return math.nan, w_full, contrib
-    pk = pg_cell[idx]
-    s = float(pk.sum())
-    w = pk / s
-    theta = float(w @ res.att[idx])
-    w_full[idx] = w
-    np.add.at(contrib, np.searchsorted(glist, res.group[idx]), res.att[idx] - theta)
-    return theta, w_full, contrib / s
-
-
-def aggregate(
-    res: AttGT,
-    cohort: np.ndarray,
-    kind: str,
-    *,
-    group_wif: Literal["did", "cohort"] = "did",
-) -> Aggregation:
-    r"""Aggregate ATT(g, t) as R ``did::aggte`` does, with the weight influence function.
-
-    With :math:`p_g = n^{-1}\sum_i 1[G_i = g]` and post-treatment cells :math:`g \le t`:
-
-    * ``"simple"``: :math:`\theta = \sum_{g \le t} p_g ATT(g,t) / \sum_{g \le t} p_g`;
-    * ``"dynamic"``: :math:`\theta(e) = \sum_{t - g = e} p_g ATT(g,t) / \sum_{t-g=e} p_g`
-      for every event time :math:`e` (pre-periods included); overall = mean of
-      :math:`\theta(e)` over :math:`e \ge 0`;
-    * ``"group"``: :math:`\theta(g) = \text{mean}_{t \ge g} ATT(g,t)`; overall
-      :math:`\sum_g p_g \theta(g) / \sum_g p_g`;
-    * ``"calendar"``: :math:`\theta(t) = \sum_{g \le t} p_g ATT(g,t) / \sum_{g\le t} p_g`
-      for :math:`t \ge \min g`; overall = mean of :math:`\theta(t)`.
-
-    Weights estimated from the sample shares carry their own influence function
-    (``wif``), added to the components of ``"simple"``, ``"dynamic"`` and ``"calendar"``
-    and to the overall ``"group"`` effect. Every influence function is linear in the
-    cell influence functions plus a per-cohort term; the map is built first and applied
-    with one matrix product (``cell_weights``, ``cohort_terms``).
-
-    Parameters
-    ----------
-    res : AttGT
-        Output of :func:`att_gt`.
-    cohort : numpy.ndarray of int, shape (n,)
-        Cohort of each unit (the same units as ``res.inf`` rows).
-    kind : {"simple", "dynamic", "group", "calendar"}
-        Aggregation.
-    group_wif : {"did", "cohort"}, default "did"
-        Weight influence function of the overall ``"group"`` effect. ``"did"`` reproduces
-        R ``did``'s ``compute.aggte`` exactly, which indexes the cohort indicator of the
-        :math:`k`-th weight by the cohort of the :math:`k`-th *group-time cell*
-        (``group[k]``) rather than of the :math:`k`-th cohort (``glist[k]``);
-        ``"cohort"`` uses the cohort's own indicator (the textbook delta method).
-
-    Returns
-    -------
-    Aggregation
-    """
-    cohort = np.asarray(cohort, dtype=np.int64)
-    n = cohort.size
-    glist, upos = cohort_positions(cohort)
-    pg = np.array([float(np.mean(cohort == g)) for g in glist])
-    pos = np.searchsorted(glist, res.group)
-    pg_cell = pg[pos] if res.group.size else np.zeros(0)
-    sizes = np.bincount(upos, minlength=glist.size + 1)[: glist.size]
-    post = res.post
-    usable = np.isfinite(res.att)
-    n_k, n_c = res.att.size, glist.size + 1
-    if kind == "simple":
-        keep = post & usable
-        theta, w, c = _weights(res, keep, pg_cell, glist)
-        keep_g = np.unique(res.group[keep])
-        n_units = np.array([int(sizes[np.searchsorted(glist, keep_g)].sum())])
-        labels = np.zeros(0, dtype=np.int64)
-        est = np.array([theta])
-        cw, ct = np.column_stack([w, w]), np.column_stack([c, c])
-        nu, overall = n_units, theta
-    elif kind in ("dynamic", "calendar"):
-        if kind == "dynamic":
-            e_all = res.time - res.group
-            labels = np.unique(e_all[usable])
-            keeps = [(e_all == e) & usable for e in labels.tolist()]
-        else:
-            tl = np.unique(res.time)
-            tl = tl[tl >= (res.group.min() if res.group.size else 0)]
-            keeps = [(res.time == t) & post & usable for t in tl.tolist()]
-            labels = np.asarray(
-                [t for t, k in zip(tl.tolist(), keeps, strict=True) if k.any()], np.int64
-            )
-            keeps = [k for k in keeps if k.any()]
-        est = np.empty(labels.size)
-        cw, ct = np.zeros((n_k, labels.size + 1)), np.zeros((n_c, labels.size + 1))
-        nu = np.empty(labels.size, dtype=np.int64)
-        for i, keep in enumerate(keeps):
-            est[i], cw[:, i], ct[:, i] = _weights(res, keep, pg_cell, glist)
-            nu[i] = int(sizes[np.searchsorted(glist, res.group[keep])].sum())
-        summary = labels >= 0 if kind == "dynamic" else np.ones(labels.size, dtype=bool)
-        if summary.any():
-            overall = float(est[summary].mean())
-            cw[:, -1] = cw[:, :-1][:, summary].mean(axis=1)
-            ct[:, -1] = ct[:, :-1][:, summary].mean(axis=1)
-        else:
-            overall = math.nan
-    elif kind == "group":
-        cols_l: list[np.ndarray] = []
-        labels_l: list[int] = []
-        est_l: list[float] = []
-        for g in glist.tolist():
-            keep = (res.group == g) & post & usable
-            if not keep.any():
-                continue
-            labels_l.append(g)
-            est_l.append(float(res.att[keep].mean()))
-            cols_l.append(keep / float(keep.sum()))
-        labels = np.asarray(labels_l, dtype=np.int64)
-        est = np.asarray(est_l)
-        nu = sizes[np.searchsorted(glist, labels)].astype(np.int64)
-        cw = np.column_stack([*cols_l, np.zeros(n_k)]) if cols_l else np.zeros((n_k, 1))
-        ct = np.zeros((n_c, labels.size + 1))
-        if labels.size == 0:
-            overall = math.nan
-        else:
-            pgg = pg[np.searchsorted(glist, labels)]
-            s = float(pgg.sum())
-            overall = float(pgg @ est / s)
-            cw[:, -1] = cw[:, :-1] @ (pgg / s)
-            contrib = np.zeros(n_c)
-            if group_wif == "cohort":
-                contrib[np.searchsorted(glist, labels)] = est - overall
-            else:
-                # R: wif(keepers = 1:length(glist), pg = pgg, G, group) uses group[k], the
-                # cohort of the k-th ATT(g,t) cell, for the k-th cohort weight:
-                # sum_k (1[G_i = group[k]] - pgg[k]) (est[k] - overall)
-                dev = est - overall
-                np.add.at(contrib, np.searchsorted(glist, res.group[: labels.size]), dev)
-                contrib -= float(pgg @ dev)
-            ct[:, -1] = contrib / s
-    else:
-        raise ValueError(f"unknown aggregation {kind!r}")
-    inf = np.asarray(res.inf @ cw)
-    inf += ct[upos]
-    comp = inf[:, :-1] if kind != "simple" else inf[:, :1]
-    return Aggregation(
-        kind,
-        labels,
-        est,
-        comp,
-        nu,
-        overall,
-        inf[:, -1] if np.isfinite(overall) else np.zeros(n),
-        cw,
-        ct,
-    )
-
-
-# ---------------------------------------------------------------------- bootstrap
-@dataclass(frozen=True)
-class BootstrapResult:
-    r"""Multiplier-bootstrap standard errors and uniform critical values.
-
-    Attributes
-    ----------
-    se : numpy.ndarray, shape (K,)
-        :math:`\text{IQR}(\hat\theta^*_k - \hat\theta_k) / (z_{0.75} - z_{0.25})`.
-    crit : dict
-        Uniform (sup-t) critical value per block name.
-    draws : int
-        Number of draws.
-    values : numpy.ndarray, shape (draws, K)
-        The bootstrap draws :math:`\hat\theta^*_k - \hat\theta_k` (e.g. for a sup-t test).
-    """
-
-    se: np.ndarray
-    crit: dict[str, float]
-    draws: int
-    values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
-
-
-_S5 = math.sqrt(5.0)
-#: Mammen's two-point weights: ``MAMMEN_LOW`` with probability ``MAMMEN_P``, else high.
-MAMMEN_LOW, MAMMEN_HIGH = -(_S5 - 1.0) / 2.0, (_S5 + 1.0) / 2.0
-MAMMEN_P = (_S5 + 1.0) / (2.0 * _S5)
-
-
-def _mammen(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    u = rng.random(shape)
-    return np.where(u < MAMMEN_P, MAMMEN_LOW, MAMMEN_HIGH)
-
-
-def multiplier_bootstrap(
-    inf: np.ndarray | Sequence[np.ndarray],
-    *,
-    draws: int,
-    seed: int | None,
-    clusters: np.ndarray | None = None,
-    blocks: dict[str, np.ndarray] | None = None,
-    alpha: float = 0.05,
-    weights: Literal["mammen", "rademacher"] = "mammen",
-    chunk_elements: int = 20_000_000,
-    combine: np.ndarray | None = None,
-) -> BootstrapResult:
-    r"""Multiplier bootstrap of linear statistics with influence functions ``inf``.
-
-    Each draw is :math:`\hat\theta^*_k - \hat\theta_k = n^{-1}\sum_c V_c S_{ck}` with
-    :math:`S_{ck} = \sum_{i\in c}\psi_{ik}` and i.i.d. weights :math:`V_c` (Mammen's
-    two-point weights, R ``did``'s choice, or Rademacher), the same draws for every column.
-    Standard errors are the IQR-based scale of R ``did::mboot`` (quantile type 1); the
-    uniform critical value of a block of columns is the :math:`1 - \alpha` quantile of
-    :math:`\max_k |\hat\theta^*_k - \hat\theta_k| / \widehat{se}_k` (columns with NaN or
-    zero SE left out).
-
-    The weights are drawn in chunks of draws (the same random stream whatever the chunk
-    size) and enter as a 0/1 matrix :math:`M`: with two-point weights
-    :math:`V = a + (b - a) M`, so :math:`V^\top S = a\,1^\top S + (b - a) M^\top S`,
-    one matrix product per chunk.
-
-    Parameters
-    ----------
-    inf : numpy.ndarray, shape (n, K), or sequence of such arrays
-        Influence functions (a sequence: blocks of columns, side by side).
-    draws : int
-        Number of draws :math:`B`.
-    seed : int or None
-        Seed of :func:`numpy.random.default_rng`; same seed, same numbers.
-    clusters : numpy.ndarray of int, optional
-        Cluster codes per unit (weights drawn per cluster).
-    blocks : dict of str to numpy.ndarray, optional
-        Column indices (of the output columns) whose uniform critical value is wanted.
-    alpha : float
-        Level of the uniform bands.
-    weights : {"mammen", "rademacher"}
-        Multiplier distribution.
-    chunk_elements : int
-        Draws are made in chunks of about this many weights (memory bound).
-    combine : numpy.ndarray, shape (K, J), optional
-        The statistics are linear combinations of the columns: influence functions
-        ``inf @ combine`` (the draws are combined, ``inf @ combine`` is never formed).
-
-    Returns
-    -------
-    BootstrapResult
-    """
-    parts = [inf] if isinstance(inf, np.ndarray) else list(inf)
-    psis = []
-    for part in parts:
-        psi = np.asarray(part, dtype=float)
-        psis.append(psi[:, None] if psi.ndim == 1 else psi)
-    n = psis[0].shape[0]
-    # (n_c × K) sums per cluster (or unit)
-    st = [_cluster_sums(p, clusters) if clusters is not None else p for p in psis]
-    n_c = st[0].shape[0]
-    colsum = np.concatenate([x.sum(axis=0) for x in st])
-    n_out = combine.shape[1] if combine is not None else colsum.size
-    rng = np.random.default_rng(seed)
-    out = np.empty((draws, n_out))
-    step = max(1, chunk_elements // max(n_c, 1))
-    buffer = np.empty((min(step, draws), n_c)) if weights == "mammen" else None
-    for start in range(0, draws, step):
-        stop = min(draws, start + step)
-        if buffer is not None:
-            m = buffer[: stop - start]
-            rng.random(out=m)
-            np.greater_equal(m, MAMMEN_P, out=m)  # 1[u >= p]: the high weight
-            lo, span = MAMMEN_LOW, MAMMEN_HIGH - MAMMEN_LOW
-        else:
-            m = rng.integers(0, 2, size=(stop - start, n_c)).astype(float)
-            lo, span = -1.0, 2.0
-        # (draws × n_c) @ (n_c × K): this orientation keeps OpenBLAS's threads busy
-        # (the transposed product with a short output is erratic on shared cores)
-        ms = np.concatenate([m @ x for x in st], axis=1)
-        ms *= span
-        ms += lo * colsum
-        if combine is not None:
-            ms = ms @ combine
-        out[start:stop] = ms / n
-    q75 = np.quantile(out, 0.75, axis=0, method="inverted_cdf")
-    q25 = np.quantile(out, 0.25, axis=0, method="inverted_cdf")
-    se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
-    se = np.where(se <= SE_FLOOR, np.nan, se)
-    crit: dict[str, float] = {}
-    for name, cols in (blocks or {}).items():
-        cols = np.asarray(cols, dtype=np.int64)
-        cols = cols[np.isfinite(se[cols])]
-        if cols.size == 0:
-            crit[name] = math.nan
-            continue
-        sup = np.max(np.abs(out[:, cols] / se[cols]), axis=1)
-        crit[name] = float(np.quantile(sup, 1.0 - alpha, method="inverted_cdf"))
-    return BootstrapResult(se=se, crit=crit, draws=draws, values=out)

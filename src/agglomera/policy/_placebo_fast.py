@@ -46,7 +46,7 @@ Callaway–Sant'Anna without covariates, or with outcome regression (:func:`cs_d
 
     :math:`C(t) = \{0\}` (never treated) or :math:`\{0\} \cup \{k: k > t + \delta\}`
     (not yet treated). Aggregation weights are the cohort sizes, as in
-    :func:`agglomera.policy._cs_core.aggregate`. With covariates and ``method="reg"``
+    :func:`agglomera.policy._cs_aggregate.aggregate`. With covariates and ``method="reg"``
     the comparison units' regression of :math:`y_t - y_b` on :math:`(1, x_b)` needs
     :math:`\sum_{i \in C} x_{ib}x_{ib}'` and :math:`\sum_{i \in C} x_{ib} y_{is}`, again
     sums over cohorts from one matrix product per base period.

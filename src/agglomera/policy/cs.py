@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.policy import _cs_aggregate as aggregation
+from agglomera.policy import _cs_bootstrap as bootstrap_core
 from agglomera.policy import _cs_core as core
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.estimation import (
@@ -94,7 +96,7 @@ def estimate_cs(
         Multiplier distribution (R ``did`` uses Mammen).
     group_wif : {"did", "cohort"}, default "did"
         Weight influence function of the overall group effect; ``"did"`` reproduces R
-        (see :func:`agglomera.policy._cs_core.aggregate`).
+        (see :func:`agglomera.policy._cs_aggregate.aggregate`).
     trim_level : float, default 0.995
         Propensity-score trimming of comparison units (DRDID).
 
@@ -226,7 +228,7 @@ def estimate_cs(
             + "; ".join(f"({s['group']}, {s['time']}): {s['reason']}" for s in res.skipped)
         )
     aggs = {
-        k: core.aggregate(res, cohort, k, group_wif=group_wif)
+        k: aggregation.aggregate(res, cohort, k, group_wif=group_wif)
         for k in ("simple", "dynamic", "group", "calendar")
     }
 
@@ -250,7 +252,7 @@ def estimate_cs(
         k_c, k_e = res.att.size, dyn.labels.size
         # every bootstrapped statistic is linear in the cell influence functions and
         # per-cohort indicators: draw for those columns and combine (exact)
-        _, upos = core.cohort_positions(cohort)
+        _, upos = aggregation.cohort_positions(cohort)
         n_g = dyn.cohort_terms.shape[0]  # treated cohorts + "never treated"
         indicators = np.zeros((upos.size, n_g), order="F")
         indicators[np.arange(upos.size), upos] = 1.0
@@ -264,7 +266,7 @@ def estimate_cs(
                 ),
             ]
         )
-        boot = core.multiplier_bootstrap(
+        boot = bootstrap_core.multiplier_bootstrap(
             (res.inf, indicators),
             combine=combine,
             draws=bootstrap,
