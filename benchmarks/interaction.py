@@ -36,16 +36,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _harness import append_doc, peak_rss_mb
+from _harness import append_doc, machine, peak_rss_mb, run_worker, utc_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 N_UNITS, N_YEARS, LAGS, STEPS = 300, 20, 2, 10
@@ -230,25 +226,11 @@ def run_tool(
     Every tool but ``agglomera-mt`` runs with ``blas_threads`` BLAS/OpenMP threads;
     ``agglomera-mt`` keeps the BLAS library's default.
     """
-    cmd = [sys.executable, __file__, "--worker", tool, str(draws), str(loop_draws)]
     env = dict(os.environ)
     if tool != "agglomera-mt":
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(blas_threads)
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env
-        )
-    except subprocess.TimeoutExpired:
-        return {"tool": tool, "status": "timeout", "process_seconds": timeout}
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"tool": tool, "status": f"failed: {last[:120]}", "process_seconds": wall}
-    rec = json.loads(proc.stdout.strip().splitlines()[-1])
-    rec.update(status="ok", process_seconds=wall)
-    return rec
+    return run_worker(__file__, tool, [str(draws), str(loop_draws)], timeout, env=env)
 
 
 MARKER = "<!-- panel VAR runs: appended by benchmarks/interaction.py -->"
@@ -284,17 +266,14 @@ def report(records: dict[str, dict[str, object]], args: argparse.Namespace) -> s
     """Markdown section with the run's table."""
     import numpy as np
 
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}"
-    )
+    stamp = utc_stamp()
+    host = machine(f"numpy {np.__version__}")
     lines = [
         f"### {args.draws} bootstrap IRF draws, {N_UNITS} units × {N_YEARS} years, "
         f"3 variables, 2 lags — {stamp}",
         "",
         f"Command: `python benchmarks/interaction.py --draws {args.draws} --loop-draws "
-        f"{args.loop_draws} --blas-threads {args.blas_threads}`; machine: {machine}; "
+        f"{args.loop_draws} --blas-threads {args.blas_threads}`; machine: {host}; "
         f"1-min load average when the table was written {os.getloadavg()[0]:.1f}. "
         f"BLAS threads: {args.blas_threads} for every tool except agglomera-mt "
         "(library default).",

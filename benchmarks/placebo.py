@@ -41,16 +41,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _harness import append_doc, peak_rss_mb
+from _harness import append_doc, machine, peak_rss_mb, run_worker, utc_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 N_CITIES, YEARS = 300, tuple(range(2000, 2020))
@@ -201,19 +196,7 @@ def worker(tool: str, draws: int, loop_draws: int) -> dict[str, object]:
 
 def run_tool(tool: str, draws: int, loop_draws: int, timeout: float) -> dict[str, object]:
     """Run one tool in a subprocess; never raise."""
-    cmd = [sys.executable, __file__, "--worker", tool, str(draws), str(loop_draws)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"tool": tool, "status": "timeout", "process_seconds": timeout}
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"tool": tool, "status": f"failed: {last[:120]}", "process_seconds": wall}
-    rec = json.loads(proc.stdout.strip().splitlines()[-1])
-    rec.update(status="ok", process_seconds=wall)
-    return rec
+    return run_worker(__file__, tool, [str(draws), str(loop_draws)], timeout)
 
 
 def main() -> None:
@@ -280,20 +263,16 @@ engine, indicatively ≤ 2 s (TWFE) and ≤ 5 s (CS) on 2 cores.
 def report(records: dict[str, dict[str, object]], args: argparse.Namespace) -> str:
     """Markdown section with the run's table."""
     import numpy as np
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     import pyfixest
 
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"pyfixest {pyfixest.__version__}"
-    )
+    stamp = utc_stamp()
+    host = machine(f"pyfixest {pyfixest.__version__}")
     lines = [
         f"### {args.draws} timing-preserving draws, {N_CITIES} cities × {len(YEARS)} years "
         f"— {stamp}",
         "",
         f"Command: `python benchmarks/placebo.py --draws {args.draws} --loop-draws "
-        f"{args.loop_draws} --csdid-draws {args.csdid_draws}`; machine: {machine}.",
+        f"{args.loop_draws} --csdid-draws {args.csdid_draws}`; machine: {host}.",
         "",
         f"| statistic | tool | draws run | seconds | seconds per {args.draws} draws | peak MB "
         "| × agglomera fast | max abs Δ vs fast draws |",

@@ -26,15 +26,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import subprocess
-import sys
 import time
 
-from _harness import append_doc, peak_rss_mb
+from _harness import append_doc, machine, peak_rss_mb, run_worker, utc_stamp
 
 N_CITIES, N_YEARS, K_NN = 300, 20, 5
 TOOLS = ("agglomera-sdm-twoway+effects", "agglomera-sdm-unit", "spreg-lag-unit", "loop-effects")
@@ -144,19 +139,7 @@ def worker(tool: str, draws: int) -> dict[str, object]:
 
 def run_tool(tool: str, draws: int, timeout: float) -> dict[str, object]:
     """Run one tool in a subprocess; never raise."""
-    cmd = [sys.executable, __file__, "--worker", tool, str(draws)]
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"tool": tool, "status": "timeout", "process_seconds": timeout}
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"tool": tool, "status": f"failed: {last[:120]}", "process_seconds": wall}
-    rec = json.loads(proc.stdout.strip().splitlines()[-1])
-    rec.update(status="ok", process_seconds=wall)
-    return rec
+    return run_worker(__file__, tool, [str(draws)], timeout)
 
 
 MARKER = "<!-- spatial runs: appended by benchmarks/spatial.py -->"
@@ -186,12 +169,12 @@ def report(records: dict[str, dict[str, object]], args: argparse.Namespace) -> s
     """Markdown section with the run's table."""
     import numpy as np
 
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    stamp = utc_stamp()
+    host = machine()
     lines = [
         f"### SDM two-way FE, {N_CITIES} cities × {N_YEARS} years, {args.draws} draws — {stamp}",
         "",
-        f"Command: `python benchmarks/spatial.py --draws {args.draws}`; machine: {machine}.",
+        f"Command: `python benchmarks/spatial.py --draws {args.draws}`; machine: {host}.",
         "",
         "| tool | seconds | peak MB | × agglomera | max abs Δ | note |",
         "|---|---:|---:|---:|---:|---|",

@@ -35,10 +35,10 @@ from agglomera.policy.twfe import (
     _meta,
     _prepare,
     _sa_name,
-    _sqrt,
     _unbinned,
     normalise_formula,
     small_sample_factor,
+    sqrt_var,
 )
 
 __all__ = ["estimate_sa"]
@@ -242,7 +242,7 @@ def estimate_sa(
         weights[k, mask] = n_cell[mask] / n_cell[mask].sum()
     nu = weights @ delta
     v_nu = weights @ v_cells @ weights.T
-    es = event_study_frame(e_levels, nu, _sqrt(np.diag(v_nu)), n_units, alpha=alpha)
+    es = event_study_frame(e_levels, nu, sqrt_var(np.diag(v_nu)), n_units, alpha=alpha)
 
     e_arr = np.asarray(e_levels)
     if aggregate == "dynamic":
@@ -253,7 +253,7 @@ def estimate_sa(
         post_cells = (cell_e >= 0).astype(float) * n_cell
         a_vec = post_cells / post_cells.sum() if post_cells.sum() else post_cells
     att = float(a_vec @ delta) if a_vec.sum() else math.nan
-    se = float(_sqrt(a_vec @ v_cells @ a_vec)) if a_vec.sum() else math.nan
+    se = float(sqrt_var(a_vec @ v_cells @ a_vec)) if a_vec.sum() else math.nan
     pre = e_arr < ref
     _, _, p_pre = wald_test(nu[pre], v_nu[np.ix_(pre, pre)])
 
@@ -262,7 +262,7 @@ def estimate_sa(
         cell_g[unbinned],
         cell_g[unbinned] + cell_e[unbinned],
         delta[unbinned],
-        _sqrt(np.diag(v_cells))[unbinned],
+        sqrt_var(np.diag(v_cells))[unbinned],
     )
     meta["aggregate"] = aggregate
     meta["conventions"].update(

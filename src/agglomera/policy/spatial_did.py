@@ -29,20 +29,19 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from agglomera.errors import DataError, SpecError, format_examples
 from agglomera.policy.design import TreatmentDesign
-from agglomera.policy.design import design as make_design
-from agglomera.policy.estimation import did_result, event_study_frame, wald_test
+from agglomera.policy.estimation import did_result
 from agglomera.policy.results import DIDResult
-from agglomera.policy.triple import FEFit, ev_name, fit_fixed_effects, sqrt_var
+from agglomera.policy.triple import derived_design, ev_name
+from agglomera.policy.twfe import FEFit, event_study_fit, fit_fixed_effects, sqrt_var
 
 __all__ = ["SPATIAL_DID_ESTIMATORS", "SpatialDIDResult", "exposure_table", "spatial_did"]
 
@@ -541,20 +540,7 @@ def _twfe(
     for (rel, levels, names), label in zip(
         sets, ("direct effect", "spillover effect"), strict=True
     ):
-        est_levels = [e for e, nm in zip(levels, names, strict=True) if nm in fit.names]
-        idx = [fit.names.index(nm) for nm in names if nm in fit.names]
-        beta, vcov = fit.coef[idx], fit.vcov[np.ix_(idx, idx)]
-        n_units = [int(np.unique(uid[rel == e]).size) for e in est_levels]
-        es = event_study_frame(est_levels, beta, sqrt_var(np.diag(vcov)), n_units, alpha=alpha)
-        lv = np.asarray(est_levels)
-        post = lv >= 0
-        if post.any():
-            w = post / post.sum()
-            att, se = float(w @ beta), float(sqrt_var(w @ vcov @ w))
-        else:
-            att, se = math.nan, math.nan
-        pre = lv < ref
-        _, _, p_pre = wald_test(beta[pre], vcov[np.ix_(pre, pre)])
+        ev = event_study_fit(fit, levels, names, rel, uid, ref, alpha)
         meta = _meta(
             base,
             fit,
@@ -564,13 +550,11 @@ def _twfe(
             f"Spatial DID event study — {label}",
         )
         meta["aggregate"] = "dynamic"
-        meta["collinear"] = [e for e, nm in zip(levels, names, strict=True) if nm not in fit.names]
+        meta["collinear"] = ev.collinear
         meta["conventions"].update(
             reference_period=ref, att="mean of the post-treatment coefficients e >= 0"
         )
-        out.append(
-            did_result(att, se, alpha=alpha, event_study=es, pretrend_pvalue=p_pre, meta=meta)
-        )
+        out.append(ev.result(alpha, meta))
     return out[0], out[1]
 
 
@@ -630,16 +614,7 @@ def _robust(
         else:
             coh = onset.reindex(f[design.unit]).to_numpy(dtype=np.int64)
         panel = panel.with_columns(note=f"spatial DID {kind} design", sdid_cohort=coh)
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="cohorts with a single unit", category=UserWarning
-            )
-            d2 = make_design(
-                panel,
-                cohort="sdid_cohort",
-                anticipation=design.anticipation,
-                balance=cast(Any, design.balance),
-            )
+        d2 = derived_design(design, panel, "sdid_cohort")
         res = estimate(
             d2,
             outcome,

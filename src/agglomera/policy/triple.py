@@ -20,7 +20,6 @@ small-sample convention (:data:`agglomera.policy.twfe.SSC_CONVENTION`).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,9 +32,9 @@ from agglomera.data.panel import Panel
 from agglomera.errors import DataError, EstimationError, SpecError, format_examples
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.design import design as make_design
-from agglomera.policy.estimation import did_result, event_study_frame, wald_test
+from agglomera.policy.estimation import did_result
 from agglomera.policy.results import DIDResult
-from agglomera.policy.twfe import SSC_CONVENTION, normalise_formula, small_sample_factor
+from agglomera.policy.twfe import FEFit, event_study_fit, fit_fixed_effects, sqrt_var
 
 __all__ = ["DDD_ESTIMATORS", "difference_panel", "triple_differences"]
 
@@ -48,71 +47,21 @@ _SSC_TEXT = (
 )
 
 
-# ---------------------------------------------------------------------- shared FE fit
-@dataclass
-class FEFit:
-    """Coefficients and clustered covariance of a pyfixest fit (internal)."""
+def derived_design(design: TreatmentDesign, panel: Panel, cohort: str) -> TreatmentDesign:
+    """Design on a panel derived from ``design``'s, with its anticipation and balance.
 
-    names: list[str]
-    coef: np.ndarray
-    vcov: np.ndarray
-    n_obs: int
-    n_clusters: int
-    ssc: float
-    ssc_rescaled: bool
-    formula: str
-
-
-def fit_fixed_effects(
-    frame: pd.DataFrame, regressors: Sequence[str], fixef: Sequence[str], cluster: str
-) -> FEFit:
-    """Fit ``y ~ regressors | fixef`` with CRV1 by ``cluster`` (integer id columns).
-
-    The small-sample factor is the one of :data:`SSC_CONVENTION`; after the fit the
-    factor pyfixest applied is compared with :func:`small_sample_factor` and the
-    covariance rescaled if they differ (recorded as ``ssc_rescaled``).
+    The warning about single-unit cohorts is not repeated (``design`` gave it).
     """
-    import pyfixest as pf
-
-    if not regressors:
-        raise EstimationError("no regressors to estimate (no treatment variation).")
-    formula = normalise_formula(f"y ~ {' + '.join(regressors)} | {' + '.join(fixef)}")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*inplace keyword.*")
-        warnings.filterwarnings("ignore", message="(?s).*multicollinearity", category=UserWarning)
-        warnings.filterwarnings("ignore", message="(?s).*invalid value", category=RuntimeWarning)
-        fit = pf.feols(formula, data=frame, vcov={"CRV1": cluster}, ssc=pf.ssc(**SSC_CONVENTION))
-        names = [str(n) for n in fit._coefnames]
-        coef = np.asarray(fit.coef().reindex(names).to_numpy(), dtype=float)
-        vcov = np.asarray(fit._vcov, dtype=float).reshape(len(names), len(names))
-    n_obs = int(fit._N)
-    if n_obs != len(frame):
-        raise EstimationError(
-            f"pyfixest used {n_obs} of {len(frame)} rows (singleton fixed effects?); "
-            "agglomera does not drop rows silently."
+        warnings.filterwarnings(
+            "ignore", message="cohorts with a single unit", category=UserWarning
         )
-    n_cl = int(frame[cluster].nunique())
-    levels = [int(frame[f].nunique()) for f in fixef]
-    nested = [bool(frame.groupby(f)[cluster].nunique().max() == 1) for f in fixef]
-    expected = small_sample_factor(n_obs, n_cl, len(names), levels, nested)
-    reported = float(np.asarray(getattr(fit, "_ssc", np.nan), dtype=float).ravel()[0])
-    rescaled = False
-    if math.isfinite(reported) and abs(reported / expected - 1.0) > 1e-12:
-        vcov = vcov * (expected / reported)
-        rescaled = True
-    return FEFit(names, coef, vcov, n_obs, n_cl, expected, rescaled, formula)
-
-
-def sqrt_var(values: Any) -> Any:
-    """Square roots of variances; rounding-level negatives become 0."""
-    arr = np.asarray(values, dtype=float)
-    scale = max(float(np.nanmax(np.abs(arr))) if arr.size else 0.0, 1e-300)
-    arr = np.where((arr < 0) & (arr > -1e-10 * scale), 0.0, arr)
-    with np.errstate(invalid="ignore"):
-        out = np.sqrt(arr)
-    return float(out) if out.ndim == 0 else out
+        return make_design(
+            panel,
+            cohort=cohort,
+            anticipation=design.anticipation,
+            balance=cast(Any, design.balance),
+        )
 
 
 def ev_name(e: int, prefix: str = "ev") -> str:
@@ -397,16 +346,7 @@ def _robust(
     from agglomera.policy.estimation import estimate
 
     panel = difference_panel(design, data, outcome, third=third, exposed=exposed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="cohorts with a single unit", category=UserWarning
-        )
-        d2 = make_design(
-            panel,
-            cohort="cohort",
-            anticipation=design.anticipation,
-            balance=cast(Any, design.balance),
-        )
+    d2 = derived_design(design, panel, "cohort")
     if window is not None:
         options = {**options, "window": window}
     result = estimate(d2, "ddd_diff", estimator=estimator, alpha=alpha, **options)
@@ -507,28 +447,14 @@ def _twfe(
     for e, nm in zip(levels, names, strict=True):
         frame[nm] = (rel == e).astype(float) * h
     fit = fit_fixed_effects(frame, [*names, *x_names], fixef, "cl_id")
-    est_levels = [e for e, nm in zip(levels, names, strict=True) if nm in fit.names]
-    collinear = [e for e, nm in zip(levels, names, strict=True) if nm not in fit.names]
-    idx = [fit.names.index(ev_name(e)) for e in est_levels]
-    beta, vcov = fit.coef[idx], fit.vcov[np.ix_(idx, idx)]
-    n_units = [int(np.unique(u_id[(rel == e)]).size) for e in est_levels]
-    es = event_study_frame(est_levels, beta, sqrt_var(np.diag(vcov)), n_units, alpha=alpha)
-    lv = np.asarray(est_levels)
-    post = lv >= 0
-    if post.any():
-        w = post / post.sum()
-        att, se = float(w @ beta), float(sqrt_var(w @ vcov @ w))
-    else:
-        att, se = math.nan, math.nan
-    pre = lv < ref
-    _, _, p_pre = wald_test(beta[pre], vcov[np.ix_(pre, pre)])
+    ev = event_study_fit(fit, levels, names, rel, u_id, ref, alpha)
     meta = _fit_meta(base_meta, fit, cluster or unit, controls)
     meta.update(
         estimator="ddd_event_study",
         estimator_label="Triple differences, event study (TWFE DDD)",
         aggregate="dynamic",
-        collinear=collinear,
-        coefficients=dict(zip(est_levels, beta.tolist(), strict=True)),
+        collinear=ev.collinear,
+        coefficients=dict(zip(ev.levels, ev.beta.tolist(), strict=True)),
     )
     meta["conventions"].update(
         reference_period=ref,
@@ -536,7 +462,7 @@ def _twfe(
         window="none" if window is None else f"{window}: endpoints binned",
         att="mean of the post-treatment coefficients e >= 0",
     )
-    return did_result(att, se, alpha=alpha, event_study=es, pretrend_pvalue=p_pre, meta=meta)
+    return ev.result(alpha, meta)
 
 
 def _fit_meta(

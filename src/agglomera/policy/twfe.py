@@ -132,7 +132,7 @@ def estimate_twfe(
             "TWFE is not identified on this design."
         )
     att = float(fit.coef[fit.names.index("treat_d")])
-    se = _sqrt(fit.vcov[fit.names.index("treat_d"), fit.names.index("treat_d")])
+    se = sqrt_var(fit.vcov[fit.names.index("treat_d"), fit.names.index("treat_d")])
     meta = _meta(design, outcome, data, fit, "twfe", "Two-way fixed effects (TWFE)", alpha)
     meta["aggregate"] = "simple"
     return did_result(
@@ -221,30 +221,24 @@ def estimate_event_study(
     for e, name in zip(levels, names, strict=True):
         frame[name] = (rel == e).astype(float)
     fit = _fit([*names, *data.x_names], frame)
-    coef = dict(zip(fit.names, fit.coef, strict=True))
-    est_levels = [e for e, nm in zip(levels, names, strict=True) if nm in coef]
-    collinear = [e for e, nm in zip(levels, names, strict=True) if nm not in coef]
-    if collinear:
+    ev = event_study_fit(
+        fit,
+        levels,
+        names,
+        rel,
+        frame["unit_id"].to_numpy(),
+        ref,
+        alpha,
+        obs_weighted=aggregate == "simple",
+    )
+    if ev.collinear:
         warnings.warn(
-            f"event-time dummies {collinear} are collinear with the fixed effects and were "
+            f"event-time dummies {ev.collinear} are collinear with the fixed effects and were "
             "dropped (they join the reference period); recorded in meta['collinear']. "
             "Consider window=(-k, m) to bin the sparse endpoints.",
             UserWarning,
             stacklevel=3,
         )
-    idx = [fit.names.index(_ev_name(e)) for e in est_levels]
-    beta = fit.coef[idx]
-    vcov = fit.vcov[np.ix_(idx, idx)]
-    unit_rows = frame["unit_id"].to_numpy()
-    n_units = [int(np.unique(unit_rows[rel == e]).size) for e in est_levels]
-    n_obs = np.array([int((rel == e).sum()) for e in est_levels], dtype=float)
-    es = event_study_frame(est_levels, beta, _sqrt(np.diag(vcov)), n_units, alpha=alpha)
-
-    levels_arr = np.asarray(est_levels)
-    post = levels_arr >= 0
-    att, se = _linear_combination(beta, vcov, post, n_obs if aggregate == "simple" else None)
-    pre = levels_arr < ref
-    _, _, p_pre = wald_test(beta[pre], vcov[np.ix_(pre, pre)])
     meta = _meta(
         design, outcome, data, fit, "event_study", "TWFE event study (dynamic TWFE)", alpha
     )
@@ -261,18 +255,11 @@ def estimate_event_study(
             else "mean of the post-treatment coefficients weighted by treated observations"
         ),
     )
-    meta["collinear"] = collinear
-    meta["coefficients"] = dict(zip(est_levels, beta.tolist(), strict=True))
-    meta["event_study_vcov"] = vcov
-    meta["pretrend_rel_times"] = [int(e) for e in levels_arr[pre]]
-    return did_result(
-        att,
-        se,
-        alpha=alpha,
-        event_study=es,
-        pretrend_pvalue=p_pre,
-        meta=meta,
-    )
+    meta["collinear"] = ev.collinear
+    meta["coefficients"] = dict(zip(ev.levels, ev.beta.tolist(), strict=True))
+    meta["event_study_vcov"] = ev.vcov
+    meta["pretrend_rel_times"] = [int(e) for e in ev.levels if e < ref]
+    return ev.result(alpha, meta)
 
 
 def estimate_sa(
@@ -368,7 +355,9 @@ class _Prepared:
 
 
 @dataclass
-class _Fit:
+class FEFit:
+    """Coefficients and clustered covariance of a pyfixest fit (internal)."""
+
     names: list[str]
     coef: np.ndarray
     vcov: np.ndarray
@@ -433,12 +422,20 @@ def _prepare(
     )
 
 
-def _fit(regressors: Sequence[str], frame: pd.DataFrame) -> _Fit:
+def fit_fixed_effects(
+    frame: pd.DataFrame, regressors: Sequence[str], fixef: Sequence[str], cluster: str
+) -> FEFit:
+    """Fit ``y ~ regressors | fixef`` with CRV1 by ``cluster`` (integer id columns).
+
+    The small-sample factor is the one of :data:`SSC_CONVENTION`; after the fit the
+    factor pyfixest applied is compared with :func:`small_sample_factor` and the
+    covariance rescaled if they differ (recorded as ``ssc_rescaled``).
+    """
     import pyfixest as pf
 
     if not regressors:
         raise EstimationError("no regressors to estimate (no treatment variation).")
-    formula = normalise_formula(f"y ~ {' + '.join(regressors)} | unit_id + time_id")
+    formula = normalise_formula(f"y ~ {' + '.join(regressors)} | {' + '.join(fixef)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -446,44 +443,34 @@ def _fit(regressors: Sequence[str], frame: pd.DataFrame) -> _Fit:
         # collinear regressors are reported in meta (collinear / collinear_controls)
         warnings.filterwarnings("ignore", message="(?s).*multicollinearity", category=UserWarning)
         warnings.filterwarnings("ignore", message="(?s).*invalid value", category=RuntimeWarning)
-        fit = pf.feols(
-            formula,
-            data=frame,
-            vcov={"CRV1": "cl_id"},
-            ssc=pf.ssc(**SSC_CONVENTION),
-        )
+        fit = pf.feols(formula, data=frame, vcov={"CRV1": cluster}, ssc=pf.ssc(**SSC_CONVENTION))
         names = [str(n) for n in fit._coefnames]
         coef = np.asarray(fit.coef().reindex(names).to_numpy(), dtype=float)
         vcov = np.asarray(fit._vcov, dtype=float).reshape(len(names), len(names))
     n_obs = int(fit._N)
-    used = frame
     if n_obs != len(frame):  # pragma: no cover - pyfixest dropped rows (singletons)
         raise EstimationError(
             f"pyfixest used {n_obs} of {len(frame)} rows (singleton fixed effects?); "
             "agglomera does not drop rows silently."
         )
-    n_cl = int(used["cl_id"].nunique())
-    levels = [int(used["unit_id"].nunique()), int(used["time_id"].nunique())]
-    nested = [_nested(used["unit_id"], used["cl_id"]), _nested(used["time_id"], used["cl_id"])]
+    n_cl = int(frame[cluster].nunique())
+    levels = [int(frame[f].nunique()) for f in fixef]
+    nested = [bool(frame.groupby(f)[cluster].nunique().max() == 1) for f in fixef]
     expected = small_sample_factor(n_obs, n_cl, len(names), levels, nested)
     reported = float(np.asarray(getattr(fit, "_ssc", np.nan), dtype=float).ravel()[0])
     rescaled = False
     if math.isfinite(reported) and abs(reported / expected - 1.0) > 1e-12:
         vcov = vcov * (expected / reported)
         rescaled = True
-    return _Fit(
-        names=names,
-        coef=coef,
-        vcov=vcov,
-        n_obs=n_obs,
-        n_clusters=n_cl,
-        ssc=expected,
-        ssc_rescaled=rescaled,
-        formula=formula,
-    )
+    return FEFit(names, coef, vcov, n_obs, n_cl, expected, rescaled, formula)
 
 
-def _sqrt(values: Any) -> Any:
+def _fit(regressors: Sequence[str], frame: pd.DataFrame) -> FEFit:
+    """Fit with unit and period fixed effects, clusters ``cl_id`` (a :func:`_prepare` frame)."""
+    return fit_fixed_effects(frame, regressors, ["unit_id", "time_id"], "cl_id")
+
+
+def sqrt_var(values: Any) -> Any:
     """Return square roots of variances; rounding-level negatives become 0, others NaN.
 
     Rounding-level negatives occur e.g. for a one-unit cohort's exactly fitted cells under
@@ -495,10 +482,6 @@ def _sqrt(values: Any) -> Any:
     with np.errstate(invalid="ignore"):
         out = np.sqrt(arr)
     return float(out) if out.ndim == 0 else out
-
-
-def _nested(fe: pd.Series, cl: pd.Series) -> bool:
-    return bool(pd.DataFrame({"f": fe, "c": cl}).groupby("f")["c"].nunique().max() == 1)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -539,6 +522,63 @@ def _sa_name(g: int, e: int) -> str:
     return f"sa_{g}_{_ev_name(e)}"
 
 
+@dataclass
+class EventStudyFit:
+    """Event-time coefficients of an :class:`FEFit` with their summaries (internal)."""
+
+    levels: list[int]  # estimated event times
+    collinear: list[int]  # event times whose dummy the fit dropped
+    beta: np.ndarray
+    vcov: np.ndarray
+    frame: pd.DataFrame  # event_study_frame
+    att: float
+    se: float
+    pretrend_pvalue: float
+
+    def result(self, alpha: float, meta: dict[str, Any]) -> DIDResult:
+        """Return the :class:`DIDResult` of the ATT with this event study and pre-trend test."""
+        return did_result(
+            self.att,
+            self.se,
+            alpha=alpha,
+            event_study=self.frame,
+            pretrend_pvalue=self.pretrend_pvalue,
+            meta=meta,
+        )
+
+
+def event_study_fit(
+    fit: FEFit,
+    levels: Sequence[int],
+    names: Sequence[str],
+    rel: np.ndarray,
+    unit_ids: np.ndarray,
+    ref: int,
+    alpha: float,
+    *,
+    obs_weighted: bool = False,
+) -> EventStudyFit:
+    r"""Coefficients of the event-time dummies ``names`` (event times ``levels``) in ``fit``.
+
+    ``rel`` is the event time of each row (NaN outside the treated), ``unit_ids`` its unit.
+    The ATT is the mean of the coefficients at event times >= 0 (weighted by the rows at
+    each event time when ``obs_weighted``); the pre-trend p-value is the joint Wald test of
+    the coefficients at event times before ``ref``.
+    """
+    est_levels = [e for e, nm in zip(levels, names, strict=True) if nm in fit.names]
+    collinear = [e for e, nm in zip(levels, names, strict=True) if nm not in fit.names]
+    idx = [fit.names.index(nm) for nm in names if nm in fit.names]
+    beta, vcov = fit.coef[idx], fit.vcov[np.ix_(idx, idx)]
+    n_units = [int(np.unique(unit_ids[rel == e]).size) for e in est_levels]
+    es = event_study_frame(est_levels, beta, sqrt_var(np.diag(vcov)), n_units, alpha=alpha)
+    lv = np.asarray(est_levels)
+    n_obs = np.array([int((rel == e).sum()) for e in est_levels], dtype=float)
+    att, se = _linear_combination(beta, vcov, lv >= 0, n_obs if obs_weighted else None)
+    pre = lv < ref
+    _, _, p_pre = wald_test(beta[pre], vcov[np.ix_(pre, pre)])
+    return EventStudyFit(est_levels, collinear, beta, vcov, es, att, se, p_pre)
+
+
 def _linear_combination(
     beta: np.ndarray, vcov: np.ndarray, mask: np.ndarray, weights: np.ndarray | None
 ) -> tuple[float, float]:
@@ -546,14 +586,14 @@ def _linear_combination(
         return (math.nan, math.nan)
     w = np.where(mask, 1.0 if weights is None else weights, 0.0).astype(float)
     w = w / w.sum()
-    return (float(w @ beta), float(_sqrt(w @ vcov @ w)))
+    return (float(w @ beta), float(sqrt_var(w @ vcov @ w)))
 
 
 def _meta(
     design: TreatmentDesign,
     outcome: str,
     data: _Prepared,
-    fit: _Fit,
+    fit: FEFit,
     estimator: str,
     label: str,
     alpha: float,

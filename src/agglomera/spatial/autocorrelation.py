@@ -28,7 +28,7 @@ tens of seconds in every new process).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -143,6 +143,36 @@ def _check_variation(y: np.ndarray, var: str, year: Any, who: str) -> None:
         raise DataError(f"{who}: {var!r} is constant in {year}; autocorrelation is undefined.")
 
 
+def _global_by_year(
+    panel: Panel,
+    var: str,
+    w: Any,
+    permutations: int,
+    seed: int | None,
+    assumption: Assumption,
+    row: Callable[[np.ndarray, Any, bool], dict[str, float]],
+    who: str,
+) -> pd.DataFrame:
+    """One row per year: ``<time>``, the statistic's ``row(y, w_year, normality)``, ``n``."""
+    _check_args(panel, [var], permutations, who)
+    if assumption not in ("normality", "randomisation"):
+        raise SpecError(
+            f"{who}: assumption must be 'normality' or 'randomisation'; got {assumption!r}."
+        )
+    _esda()  # the missing-extra error comes before any data error
+    rows = []
+    with _seeded(seed):
+        for year in _years(panel, None, who):
+            ids, values = _cross_section(panel, [var], year, who)
+            y = values[:, 0]
+            _check_variation(y, var, year, who)
+            stat = row(y, _year_w(w, ids, year, who), assumption == "normality")
+            rows.append({panel.time: year, **stat, "n": len(ids)})
+    out = pd.DataFrame(rows)
+    out.attrs["assumption"] = assumption
+    return out
+
+
 def moran_by_year(
     panel: Panel,
     var: str,
@@ -182,38 +212,19 @@ def moran_by_year(
     Moran, P. A. P. (1950). Notes on continuous stochastic phenomena. *Biometrika* 37,
     17–23. Cliff, A. D. and Ord, J. K. (1981). *Spatial Processes*. Pion.
     """
-    who = "moran_by_year"
-    _check_args(panel, [var], permutations, who)
-    if assumption not in ("normality", "randomisation"):
-        raise SpecError(
-            f"{who}: assumption must be 'normality' or 'randomisation'; got {assumption!r}."
-        )
-    esda = _esda()
-    rows = []
-    with _seeded(seed):
-        for year in _years(panel, None, who):
-            ids, values = _cross_section(panel, [var], year, who)
-            y = values[:, 0]
-            _check_variation(y, var, year, who)
-            m = esda.Moran(
-                y, _year_w(w, ids, year, who), transformation="O", permutations=permutations
-            )
-            norm = assumption == "normality"
-            rows.append(
-                {
-                    panel.time: year,
-                    "I": float(m.I),
-                    "EI": float(m.EI),
-                    "sd": float(m.seI_norm if norm else m.seI_rand),
-                    "z": float(m.z_norm if norm else m.z_rand),
-                    "p_norm": float(m.p_norm if norm else m.p_rand),
-                    "p_sim": float(m.p_sim) if permutations else np.nan,
-                    "n": len(ids),
-                }
-            )
-    out = pd.DataFrame(rows)
-    out.attrs["assumption"] = assumption
-    return out
+
+    def row(y: np.ndarray, wy: Any, norm: bool) -> dict[str, float]:
+        m = _esda().Moran(y, wy, transformation="O", permutations=permutations)
+        return {
+            "I": float(m.I),
+            "EI": float(m.EI),
+            "sd": float(m.seI_norm if norm else m.seI_rand),
+            "z": float(m.z_norm if norm else m.z_rand),
+            "p_norm": float(m.p_norm if norm else m.p_rand),
+            "p_sim": float(m.p_sim) if permutations else np.nan,
+        }
+
+    return _global_by_year(panel, var, w, permutations, seed, assumption, row, "moran_by_year")
 
 
 def geary_by_year(
@@ -243,39 +254,20 @@ def geary_by_year(
     Geary, R. C. (1954). The contiguity ratio and statistical mapping. *The
     Incorporated Statistician* 5, 115–145.
     """
-    who = "geary_by_year"
-    _check_args(panel, [var], permutations, who)
-    if assumption not in ("normality", "randomisation"):
-        raise SpecError(
-            f"{who}: assumption must be 'normality' or 'randomisation'; got {assumption!r}."
-        )
-    esda = _esda()
-    rows = []
-    with _seeded(seed):
-        for year in _years(panel, None, who):
-            ids, values = _cross_section(panel, [var], year, who)
-            y = values[:, 0]
-            _check_variation(y, var, year, who)
-            g = esda.Geary(
-                y, _year_w(w, ids, year, who), transformation="O", permutations=permutations
-            )
-            norm = assumption == "normality"
-            rows.append(
-                {
-                    panel.time: year,
-                    "C": float(g.C),
-                    "EC": float(g.EC),
-                    "sd": float(g.seC_norm if norm else g.seC_rand),
-                    "z": float(g.z_norm if norm else g.z_rand),
-                    # esda's Geary p-values are one-sided; report the two-sided one
-                    "p_norm": float(2 * stats.norm.sf(abs(g.z_norm if norm else g.z_rand))),
-                    "p_sim": float(g.p_sim) if permutations else np.nan,
-                    "n": len(ids),
-                }
-            )
-    out = pd.DataFrame(rows)
-    out.attrs["assumption"] = assumption
-    return out
+
+    def row(y: np.ndarray, wy: Any, norm: bool) -> dict[str, float]:
+        g = _esda().Geary(y, wy, transformation="O", permutations=permutations)
+        return {
+            "C": float(g.C),
+            "EC": float(g.EC),
+            "sd": float(g.seC_norm if norm else g.seC_rand),
+            "z": float(g.z_norm if norm else g.z_rand),
+            # esda's Geary p-values are one-sided; report the two-sided one
+            "p_norm": float(2 * stats.norm.sf(abs(g.z_norm if norm else g.z_rand))),
+            "p_sim": float(g.p_sim) if permutations else np.nan,
+        }
+
+    return _global_by_year(panel, var, w, permutations, seed, assumption, row, "geary_by_year")
 
 
 def _check_alpha(alpha: float, who: str) -> None:

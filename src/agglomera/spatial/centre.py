@@ -100,6 +100,22 @@ def _weights(panel: Panel, weight: str, year: int | None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _periods(
+    panel: Panel, weight: str, year: int | None, coords: Any
+) -> tuple[list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]], Any]:
+    """Per period (sorted) its units' longitude, latitude and weight; the coords' source."""
+    data = _weights(panel, weight, year)
+    units = pd.Index(sorted(data["unit"].unique()), name=panel.unit)
+    xy = _coordinates(units, coords)
+    lon = xy["lon"].reindex(data["unit"]).to_numpy()
+    lat = xy["lat"].reindex(data["unit"]).to_numpy()
+    periods = []
+    for t_key, idx_raw in data.groupby("time", sort=True).indices.items():
+        idx = np.asarray(idx_raw)
+        periods.append((cast(Any, t_key), lon[idx], lat[idx], data["w"].to_numpy()[idx]))
+    return periods, xy.attrs.get("source", "")
+
+
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(value, str) or value not in allowed:
         raise SpecError(f"{name}={value!r} is not allowed; allowed: {format_examples(allowed)}.")
@@ -209,23 +225,17 @@ def gravity_centre(
     deviational ellipse. *American Journal of Sociology* 32(1), 88–94.
     """
     _check_choice("method", method, ("sphere", "planar"))
-    data = _weights(panel, weight, None)
-    units = pd.Index(sorted(data["unit"].unique()), name=panel.unit)
-    xy = _coordinates(units, coords)
-    lon = xy["lon"].reindex(data["unit"]).to_numpy()
-    lat = xy["lat"].reindex(data["unit"]).to_numpy()
+    periods, coords_source = _periods(panel, weight, None, coords)
     rows: list[dict[str, Any]] = []
-    for t_key, idx_raw in data.groupby("time", sort=True).indices.items():
-        t, idx = cast(Any, t_key), np.asarray(idx_raw)
-        w = data["w"].to_numpy()[idx]
-        c_lon, c_lat = _centre(lon[idx], lat[idx], w, method)
+    for t, lon, lat, w in periods:
+        c_lon, c_lat = _centre(lon, lat, w, method)
         rows.append(
             {
                 "time": int(t),
                 "lon": c_lon,
                 "lat": c_lat,
                 "total_weight": float(w.sum()),
-                "n_units": int(idx.size),
+                "n_units": int(w.size),
             }
         )
     path = pd.DataFrame(rows)
@@ -248,7 +258,7 @@ def gravity_centre(
         meta={
             "weight": weight,
             "method": method,
-            "coords_source": xy.attrs.get("source", ""),
+            "coords_source": coords_source,
             "earth_radius_km": EARTH_RADIUS_KM,
         },
     )
@@ -486,17 +496,11 @@ def std_ellipse(
     _check_choice("projection", projection, ("aeqd", "equirectangular"))
     _check_choice("correction", correction, ("none", "sqrt2"))
     _check_choice("dof", dof, ("n", "n-2"))
-    data = _weights(panel, weight, year)
-    units = pd.Index(sorted(data["unit"].unique()), name=panel.unit)
-    xy = _coordinates(units, coords)
-    lon = xy["lon"].reindex(data["unit"]).to_numpy()
-    lat = xy["lat"].reindex(data["unit"]).to_numpy()
+    periods, coords_source = _periods(panel, weight, year, coords)
     rows: list[dict[str, Any]] = []
-    for t_key, idx_raw in data.groupby("time", sort=True).indices.items():
-        t, idx = cast(Any, t_key), np.asarray(idx_raw)
-        w = data["w"].to_numpy()[idx]
-        lon0, lat0 = _centre(lon[idx], lat[idx], w, "sphere")
-        px, py = _project(lon[idx], lat[idx], lon0, lat0, projection)
+    for t, lon, lat, w in periods:
+        lon0, lat0 = _centre(lon, lat, w, "sphere")
+        px, py = _project(lon, lat, lon0, lat0, projection)
         e = ellipse_xy(px, py, w, correction=correction, dof=dof)
         c_lon, c_lat = _unproject(e["x"], e["y"], lon0, lat0, projection)
         rows.append(
@@ -511,7 +515,7 @@ def std_ellipse(
                 "semi_minor": e["semi_minor"],
                 "area_km2": e["area"],
                 "shape_index": e["shape_index"],
-                "n_units": int(idx.size),
+                "n_units": int(w.size),
                 "total_weight": float(w.sum()),
                 "proj_lon": lon0,
                 "proj_lat": lat0,
@@ -524,6 +528,6 @@ def std_ellipse(
             "projection": projection,
             "correction": correction,
             "dof": dof,
-            "coords_source": xy.attrs.get("source", ""),
+            "coords_source": coords_source,
         },
     )
