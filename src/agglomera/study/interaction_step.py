@@ -35,11 +35,12 @@ def run_interaction(
         _coupling(panel, spec, section, outputs, language)
     work, (ind, tal) = panel, (industry, talent)
     if spec.granger is not None or spec.panel_var is not None:
-        section.method(
+        section.setting(
             "time effects before Granger / panel VAR",
-            "year means removed" if spec.demean_time else "none",
-            "year means removed",
+            spec,
+            "demean_time",
             "removes common shocks and trends shared by all cities",
+            show=lambda on: "year means removed" if on else "none",
         )
         if spec.demean_time:
             work, (ind, tal) = _demeaned(panel, [industry, talent])
@@ -69,13 +70,13 @@ def _coupling(
         names=("industry", "talent"),
     )
     section.heading("coupling")
-    section.method(
+    section.setting(
         "coupling degree formula",
-        c.form,
-        "standard",
+        c,
+        "form",
         "standard C = 2√(U1U2)/(U1+U2); corrected: Wang Shujia et al. (2021)",
     )
-    section.method("weight of industry in T", c.alpha, 0.5, "")
+    section.setting("weight of industry in T", c, "alpha")
     frame = result.frame
     by_year = frame.groupby(panel.time)[["C", "T", "D"]].mean().reset_index()
     section.table(
@@ -138,7 +139,7 @@ def _granger(
     section.method(
         "Granger test", "Dumitrescu–Hurlin (2012)", "", "Z̃ uses T − K usable periods, as R plm"
     )
-    section.method("Granger lags", g.lags, 1, "")
+    section.setting("Granger lags", g, "lags")
     table = result.to_frame()
     section.table(
         "granger",
@@ -186,23 +187,25 @@ def _panel_var(
     )
     section.heading("panel_var")
     ordering = list(v.ordering) if v.ordering else variables
-    section.method("panel VAR transformation", v.transform, "fod", "Arellano and Bover (1995)")
-    section.method("panel VAR GMM steps", v.steps, 2, "two-step with Windmeijer (2005) SEs")
-    section.method(
+    section.setting("panel VAR transformation", v, "transform", "Arellano and Bover (1995)")
+    section.setting("panel VAR GMM steps", v, "steps", "two-step with Windmeijer (2005) SEs")
+    section.setting(
         "panel VAR instruments",
-        f"lags {v.instrument_lags[0]}–{v.instrument_lags[1]}"
-        + (", collapsed" if v.collapse else ", uncollapsed"),
-        "lags 2–99, uncollapsed",
+        v,
+        "instrument_lags",
         "Holtz-Eakin, Newey and Rosen (1988); collapsing: Roodman (2009)",
+        show=lambda lags: f"lags {lags[0]}–{lags[1]}",
     )
-    section.method("IRF identification", v.irf, "orthogonal", "Cholesky in the ordering below")
+    section.setting("panel VAR instrument collapsing", v, "collapse", "Roodman (2009)")
+    section.setting("IRF identification", v, "irf", "Cholesky in the ordering below")
     section.method(
         "Cholesky ordering",
         ordering,
         variables,
         "the first variable is not affected contemporaneously by shocks to the later ones",
     )
-    section.method("IRF bands", f"{v.bands}, {v.draws} draws", "montecarlo, 200 draws", "")
+    section.setting("IRF bands", v, "bands")
+    section.setting("IRF band draws", v, "draws")
     coef = result.to_frame()
     section.table(
         "panel_var",

@@ -39,10 +39,10 @@ def _lq(panel: Panel, m: MeasureSpec, section: Section) -> pd.Series:
         total=m.total,
         reference=m.reference,
     )
-    section.method(
+    section.setting(
         "location quotient: reference economy",
-        m.reference,
-        "sample",
+        m,
+        "reference",
         "Isard (1960); LQ = (E_rit/E_rt)/(E_it/E_t)",
         subject=m.name,
     )
@@ -64,10 +64,10 @@ def _composite(panel: Panel, m: MeasureSpec, section: Section) -> pd.Series:
     result = measure.entropy_weights(
         panel, dict(zip(m.indicators, directions, strict=True)), scope=m.scope
     )
-    section.method(
+    section.setting(
         "entropy-weight scope",
-        m.scope,
-        "pooled",
+        m,
+        "scope",
         "pooled min–max normalisation keeps scores comparable across years",
         subject=m.name,
     )

@@ -10,7 +10,7 @@ from agglomera.study.sections import Section
 from agglomera.study.spec import OutputSpec, PolicySpec
 from agglomera.study.values import frame_records, frame_table, number
 
-__all__ = ["ESTIMATOR_NAMES", "did_numbers", "run_policy"]
+__all__ = ["ESTIMATOR_NAMES", "did_numbers", "estimator_options", "run_policy"]
 
 #: Display names and references of the DID estimators.
 ESTIMATOR_NAMES: dict[str, tuple[str, str]] = {
@@ -38,12 +38,23 @@ def did_numbers(result: Any) -> dict[str, Any]:
     }
 
 
+def estimator_options(spec: PolicySpec, name: str) -> dict[str, Any]:
+    """Return the options of ``policy.estimate`` that the study sets for estimator ``name``.
+
+    Every estimation of the study (main table, placebo, robustness, heterogeneity,
+    mechanisms, spatial DID) uses these, so that its columns differ only in what they vary.
+    """
+    options: dict[str, Any] = {"controls": list(spec.controls), "cluster": spec.cluster}
+    if name in ("cs", "bjs"):
+        options["control_group"] = spec.control_group
+    if name == "cs":
+        options["method"] = spec.method
+    if name in ("event_study", "sa") and spec.window is not None:
+        options["window"] = tuple(spec.window)
+    return options
+
+
 def _defaults(spec: PolicySpec, section: Section) -> None:
-    fields = type(spec).model_fields
-
-    def default(name: str) -> Any:
-        return fields[name].default
-
     coding = (
         f"registry 'innovative_city' (unverified: {spec.unverified}, districts: "
         f"{spec.districts}, county-level: {spec.county_level})"
@@ -51,47 +62,46 @@ def _defaults(spec: PolicySpec, section: Section) -> None:
         else f"cohort column {spec.cohort!r}"
     )
     section.method("treatment coding", coding, "", "agglomera.reference.treatment_years")
-    section.method(
+    section.setting(
         "unverified pilot years",
-        spec.unverified,
-        default("unverified"),
+        spec,
+        "unverified",
         "drop: neither treated nor control (no year can be verified)",
     )
-    section.method(
+    section.setting(
         "comparison group",
-        spec.control_group,
-        default("control_group"),
+        spec,
+        "control_group",
         "Callaway and Sant'Anna (2021); not-yet-treated keeps a comparison group when all "
         "units are eventually treated",
     )
-    section.method(
+    section.setting(
         "unbalanced panels",
-        spec.balance,
-        default("balance"),
+        spec,
+        "balance",
         "R did allow_unbalanced_panel = FALSE",
     )
-    section.method(
+    section.setting(
         "units treated in every period",
-        spec.always_treated,
-        default("always_treated"),
+        spec,
+        "always_treated",
         "error: they have no untreated period; drop: removed and recorded",
     )
-    section.method(
+    section.setting(
         "joint pre-trend test",
-        spec.pretrend_test,
-        default("pretrend_test"),
+        spec,
+        "pretrend_test",
         "bootstrap: sup-t over the leads, size checked under parallel trends (docs/policy.md); "
         "wald: χ² as R did",
     )
-    section.method("anticipation periods", spec.anticipation, default("anticipation"), "")
-    section.method(
-        "CS estimation method", spec.method, default("method"), "Sant'Anna and Zhao (2020)"
-    )
-    section.method(
+    section.setting("anticipation periods", spec, "anticipation")
+    section.setting("CS estimation method", spec, "method", "Sant'Anna and Zhao (2020)")
+    section.setting(
         "standard errors clustered by",
-        spec.cluster or "unit",
-        "unit",
+        spec,
+        "cluster",
         "Bertrand, Duflo and Mullainathan (2004)",
+        show=lambda cluster: cluster or "unit",
     )
 
 
@@ -135,22 +145,17 @@ def run_policy(
     section.heading("design")
     section.pre(design.summary())
     _defaults(spec, section)
-    common: dict[str, Any] = {
-        "controls": list(spec.controls),
-        "cluster": spec.cluster,
-        "pretrend_test": spec.pretrend_test,
-        "seed": seed,
-    }
     results: dict[str, Any] = {}
     for name in spec.estimators:
-        options: dict[str, Any] = dict(common)
-        if name in ("cs", "bjs"):
-            options["control_group"] = spec.control_group
-        if name == "cs":
-            options["method"] = spec.method
-        if name in ("event_study", "sa") and spec.window is not None:
-            options["window"] = tuple(spec.window)
-        results[name] = policy.estimate(design, spec.outcome, estimator=name, **options)
+        options = estimator_options(spec, name)
+        results[name] = policy.estimate(
+            design,
+            spec.outcome,
+            estimator=name,
+            pretrend_test=spec.pretrend_test,
+            seed=seed,
+            **options,
+        )
     section.results["design"] = {
         "n_units": len(design.cohorts),
         "n_never_treated": len(design.never_treated()),
@@ -212,16 +217,16 @@ def _spatial_did(
         spec.outcome,
         band_km=s.band_km,
         estimator=s.estimator,
-        controls=list(spec.controls),
-        cluster=spec.cluster,
+        **estimator_options(spec, s.estimator),
     )
     section.heading("spatial_did")
-    section.method(
+    section.setting(
         "spillover exposure",
-        f"untreated units within {s.band_km[0]:g}–{s.band_km[1]:g} km of a treated unit, "
-        "from the first treatment in their band",
-        "0–150 km",
-        "great-circle distance between reference coordinates",
+        s,
+        "band_km",
+        "great-circle distance between reference coordinates; exposure from the first "
+        "treatment in the band",
+        show=lambda band: f"untreated units within {band[0]:g}–{band[1]:g} km of a treated unit",
     )
     section.table(
         "spatial_did",
@@ -258,9 +263,8 @@ def _inference(
     section.heading("inference")
     if spec.placebo is not None:
         p = spec.placebo
-        extra: dict[str, Any] = (
-            {"control_group": spec.control_group} if p.estimator in ("cs", "bjs") else {}
-        )
+        extra = estimator_options(spec, p.estimator)
+        extra.pop("controls")
         placebo = policy.placebo(
             design,
             spec.outcome,
@@ -273,8 +277,9 @@ def _inference(
             progress=_draw_counter(progress, "placebo draws"),
             **extra,
         )
-        section.method("placebo re-assignment scheme", p.scheme, "timing", "Heß (2017) ritest")
-        section.method("placebo p-value rule", p.p_value, "share", "share: Stata ritest")
+        section.setting("placebo re-assignment scheme", p, "scheme", "Heß (2017) ritest")
+        section.setting("placebo p-value rule", p, "p_value", "share: Stata ritest")
+        section.setting("placebo estimator", p, "estimator")
         section.results["placebo"] = {
             "estimate": number(placebo.estimate),
             "p_value": number(placebo.p_value),
@@ -301,8 +306,8 @@ def _inference(
             controls=list(spec.controls),
             cluster=spec.cluster,
         )
-        section.method(
-            "wild bootstrap weights", w.weights, "rademacher", "Cameron, Gelbach and Miller (2008)"
+        section.setting(
+            "wild bootstrap weights", w, "weights", "Cameron, Gelbach and Miller (2008)"
         )
         section.results["wild_bootstrap"] = {
             "att": number(wild.att),
@@ -355,9 +360,8 @@ def _robustness(
         }
         section.pre(bacon.summary())
     estimator = "cs" if "cs" in spec.estimators else spec.estimators[0]
-    options: dict[str, Any] = {"controls": list(spec.controls), "cluster": spec.cluster}
-    if estimator in ("cs", "bjs"):
-        options["control_group"] = spec.control_group
+    options = estimator_options(spec, estimator)
+    options["pretrend_test"] = spec.pretrend_test
     if r.exclude_units:
         checks["excluding " + ", ".join(r.exclude_units)] = policy.estimate(
             policy.exclude(design, units=list(r.exclude_units)),
@@ -395,11 +399,13 @@ def _heterogeneity(design: Any, spec: PolicySpec, section: Section, *, seed: int
     h = spec.heterogeneity
     if h is None:
         return
-    options: dict[str, Any] = {}
-    if h.estimator in ("cs", "bjs"):
-        options["control_group"] = spec.control_group
     het = policy.heterogeneity(
-        design, spec.outcome, by=h.by, estimator=h.estimator, seed=seed, **options
+        design,
+        spec.outcome,
+        by=h.by,
+        estimator=h.estimator,
+        seed=seed,
+        **estimator_options(spec, h.estimator),
     )
     section.results["heterogeneity"] = {
         "groups": frame_records(het.groups),
@@ -432,7 +438,7 @@ def _mechanisms(design: Any, spec: PolicySpec, section: Section, *, seed: int) -
             mode=m.mode,
             seed=seed,
             bootstrap=m.bootstrap,
-            control_group=spec.control_group,
+            **estimator_options(spec, "cs"),
         )
         out[mediator] = {
             "effect_on_mediator": did_numbers(res.mediator),
@@ -440,10 +446,10 @@ def _mechanisms(design: Any, spec: PolicySpec, section: Section, *, seed: int) -
             "indirect_se": number(res.indirect_se),
         }
         section.pre(res.summary())
-    section.method(
+    section.setting(
         "mechanism analysis",
-        m.mode,
-        "causal",
+        m,
+        "mode",
         "causal: the policy's effect on the mediator; three_step: Baron and Kenny (1986)",
     )
     section.results["mechanisms"] = out

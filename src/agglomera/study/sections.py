@@ -6,6 +6,7 @@ turn it into files. Nothing here touches the disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ TOPICS_ZH: dict[str, str] = {
     "IRF identification": "脉冲响应识别方式",
     "Cholesky ordering": "Cholesky 排序",
     "IRF bands": "脉冲响应置信带",
+    "IRF band draws": "脉冲响应置信带抽样次数",
+    "panel VAR instrument collapsing": "面板VAR工具变量折叠",
+    "placebo estimator": "安慰剂检验所用估计量",
     "spatial weights": "空间权重矩阵",
     "row-standardised weights": "权重行标准化",
     "permutations (Moran, LISA)": "置换次数（Moran、LISA）",
@@ -207,6 +211,28 @@ class Section:
     def figure(self, name: str, caption: str, figure: Figure) -> None:
         """Add a figure; ``name`` (prefixed with the section key) is its file stem."""
         self.blocks.append(Block("figure", item=FigureItem(f"{self.key}_{name}", caption, figure)))
+
+    def setting(
+        self,
+        topic: str,
+        spec: Any,
+        name: str,
+        reference: str = "",
+        *,
+        show: Callable[[Any], Any] | None = None,
+        subject: str = "",
+    ) -> None:
+        """Record the study-file setting ``spec.<name>`` against its declared default.
+
+        ``spec`` is a table of the study file (a pydantic model); the default is read from
+        its field declaration, so the methods table never disagrees with the spec. ``show``
+        formats both values the same way for display.
+        """
+        field = type(spec).model_fields[name]
+        default = field.get_default(call_default_factory=True)
+        value = getattr(spec, name)
+        fmt = show or (lambda v: v)
+        self.method(topic, fmt(value), fmt(default), reference, subject=subject)
 
     def method(
         self,

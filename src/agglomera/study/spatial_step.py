@@ -48,12 +48,12 @@ def run_spatial(
 
     section = Section("spatial", language)
     w = build_weights(panel, spec.weights)
-    section.method("spatial weights", _describe(spec.weights), "4 nearest neighbours", "")
-    section.method("row-standardised weights", spec.weights.row_standardise, True, "")
-    section.method(
+    section.setting("spatial weights", spec, "weights", show=_describe)
+    section.setting("row-standardised weights", spec.weights, "row_standardise")
+    section.setting(
         "permutations (Moran, LISA)",
-        spec.permutations,
-        999,
+        spec,
+        "permutations",
         "esda (global Moran); conditional permutation, Anselin (1995) (LISA, Gi*)",
     )
     frame = panel.to_frame()
@@ -139,10 +139,10 @@ def _centre(
     from agglomera.spatial.figures_centre import centre_path_figure
 
     section.heading("centre")
-    section.method(
+    section.setting(
         "gravity centre",
-        spec.centre_method,
-        "sphere",
+        spec,
+        "centre_method",
         "sphere: mean of 3-D unit vectors; planar: mean of longitude/latitude",
     )
     section.method(
@@ -193,14 +193,15 @@ def _model(
         panel, y=m.y, x=list(m.x), w=w, model=m.model, effects=m.effects, lee_yu=m.lee_yu
     )
     section.heading("spatial_model")
-    section.method("spatial panel model", m.model, "sdm", "Elhorst (2014), ML")
-    section.method("spatial model fixed effects", m.effects, "twoway", "")
-    section.method("Lee–Yu bias correction", m.lee_yu, True, "Lee and Yu (2010)")
-    section.method(
+    section.setting("spatial panel model", m, "model", "Elhorst (2014), ML")
+    section.setting("spatial model fixed effects", m, "effects")
+    section.setting("Lee–Yu bias correction", m, "lee_yu", "Lee and Yu (2010)")
+    section.setting(
         "effects",
-        f"LeSage–Pace, SEs from {m.draws} draws",
-        "1000 draws",
+        m,
+        "draws",
         "LeSage and Pace (2009, ch. 2.7); the SDM direct effect includes θ",
+        show=lambda draws: f"LeSage–Pace, SEs from {draws} draws",
     )
     coef = result.to_frame()
     section.table(
