@@ -225,7 +225,7 @@ def test_chinese_report_translates_every_convention(tmp_path) -> None:
             content["policy"]["placebo"]["draws"] = 20
             content["policy"].pop("mechanisms", None)
         if "spatial" in content:
-            content["spatial"]["permutations"] = 19
+            content["spatial"]["permutations"] = 99
             if "model" in content["spatial"]:
                 content["spatial"]["model"]["draws"] = 20
         if "interaction" in content:

@@ -15,14 +15,14 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from agglomera.report.csv_table import to_csv
 from agglomera.report.docx_table import docx_bytes, write_docx
-from agglomera.report.figures import coupling_paths, lq_paths, placebo_figure, save_figure
-from agglomera.report.fonts import apply_fonts, cjk_font, font_status
 from agglomera.report.html_table import THREE_LINE_CSS, to_html
 from agglomera.report.labels import LABELS, label, star_note, translate
 from agglomera.report.latex import escape_latex, to_latex
-from agglomera.report.maps import bubble_map, choropleth
 from agglomera.report.markdown import escape_markdown, to_markdown
 from agglomera.report.models import ModelColumn
 from agglomera.report.table import (
@@ -65,3 +65,22 @@ __all__ = [
     "translate",
     "write_docx",
 ]
+
+#: Figure, map and font functions, imported on first use (they load matplotlib).
+_LAZY = {
+    "coupling_paths": "agglomera.report.figures",
+    "lq_paths": "agglomera.report.figures",
+    "placebo_figure": "agglomera.report.figures",
+    "save_figure": "agglomera.report.figures",
+    "apply_fonts": "agglomera.report.fonts",
+    "cjk_font": "agglomera.report.fonts",
+    "font_status": "agglomera.report.fonts",
+    "bubble_map": "agglomera.report.maps",
+    "choropleth": "agglomera.report.maps",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'agglomera.report' has no attribute {name!r}")

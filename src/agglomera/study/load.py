@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -15,7 +14,7 @@ from agglomera.study.spec import DataSpec
 __all__ = ["load_data"]
 
 
-def _example(spec: DataSpec, seed: int) -> tuple[Panel, dict[str, Any], str]:
+def _example(spec: DataSpec, seed: int) -> tuple[Panel, str]:
     from agglomera import datasets
 
     options = dict(spec.example_options)
@@ -27,7 +26,7 @@ def _example(spec: DataSpec, seed: int) -> tuple[Panel, dict[str, Any], str]:
         raise SpecError(
             f"data.example_options {options!r} do not fit datasets.{spec.example}: {exc}."
         ) from None
-    return data.panel, dict(data.truth), f"example dataset {data.name} (simulated data)"
+    return data.panel, f"example dataset {data.name} (simulated data)"
 
 
 def _file(spec: DataSpec, base: Path) -> tuple[pd.DataFrame, str]:
@@ -57,7 +56,7 @@ def _sql(spec: DataSpec, base: Path) -> tuple[pd.DataFrame, str]:
 
 def load_data(
     spec: DataSpec, *, base: Path, seed: int, language: str = "en"
-) -> tuple[Panel, dict[str, Any], Section]:
+) -> tuple[Panel, Section]:
     """Build the study panel and the data section of the report.
 
     Parameters
@@ -73,13 +72,12 @@ def load_data(
 
     Returns
     -------
-    (Panel, dict, Section)
-        The panel, the example's truth (empty for real data) and the data section.
+    (Panel, Section)
+        The panel and the data section.
     """
     section = Section("data", language)
-    truth: dict[str, Any] = {}
     if spec.example is not None:
-        panel, truth, origin = _example(spec, seed)
+        panel, origin = _example(spec, seed)
         frame = panel.to_frame()
         unit, time = spec.unit or panel.unit, spec.time or panel.time
         notes = list(panel.provenance)
@@ -113,7 +111,7 @@ def load_data(
         f"({panel.times[0]}–{panel.times[-1]}), {panel.n_obs} rows, "
         f"{'balanced' if panel.is_balanced else 'unbalanced'}."
     )
-    if truth:
+    if spec.example is not None:
         section.text(
             "The data are simulated on real geography (adcodes, census population, pilot "
             "years); do not cite the values as facts about the cities."
@@ -122,4 +120,4 @@ def load_data(
     section.results["n_units"] = len(panel.units)
     section.results["n_periods"] = len(panel.times)
     section.results["n_obs"] = panel.n_obs
-    return panel, truth, section
+    return panel, section

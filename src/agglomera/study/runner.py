@@ -77,7 +77,7 @@ def run_study(
     seed, language, outputs = spec.study.seed, spec.study.language, spec.outputs
 
     with _step(report, "data", progress):
-        panel, _truth, section = load_data(spec.data, base=folder, seed=seed, language=language)
+        panel, section = load_data(spec.data, base=folder, seed=seed, language=language)
         report.sections.append(section)
     if spec.measures:
         with _step(report, "measures", progress):

@@ -77,7 +77,7 @@ def run_spatial(
                 ),
             )
             local = autocorrelation.lisa(
-                panel, var, w, year=year, permutations=max(spec.permutations, 1), seed=seed
+                panel, var, w, year=year, permutations=spec.permutations, seed=seed
             )
             section.figure(
                 f"moran_scatter_{var}",
@@ -120,9 +120,7 @@ def _hotspots(panel: Panel, w: Any, spec: SpatialSpec, section: Section, *, seed
     out: dict[str, Any] = {}
     for var in spec.hotspots:
         _check(panel, var, "hotspots")
-        frame = getis_ord(
-            panel, var, w, year=year, permutations=max(spec.permutations, 1), seed=seed
-        )
+        frame = getis_ord(panel, var, w, year=year, permutations=spec.permutations, seed=seed)
         section.figure(
             f"hotspots_{var}",
             f"Hot and cold spots of {var}, {year} (p < 0.05).",

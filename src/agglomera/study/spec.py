@@ -290,10 +290,11 @@ class SpatialModelSpec(_Strict):
 class SpatialSpec(_Strict):
     """``[spatial]``: weights, Moran's I by year, LISA, hot spots, gravity centres, a model.
 
-    ``moran``: variables for Moran's I by year, the Moran scatter and the LISA map of
-    ``lisa_year`` (default the last year); ``hotspots``: Getis–Ord Gi* maps of the same
-    year; ``centre``: gravity-centre paths and standard deviational ellipses of the
-    variables used as weights.
+    ``permutations`` (at least 99) are the random permutations of the pseudo p-values of
+    Moran's I, LISA and Gi*. ``moran``: variables for Moran's I by year, the Moran scatter
+    and the LISA map of ``lisa_year`` (default the last year); ``hotspots``: Getis–Ord Gi*
+    maps of the same year; ``centre``: gravity-centre paths and standard deviational
+    ellipses of the variables used as weights.
     """
 
     weights: WeightsSpec = WeightsSpec()
@@ -302,7 +303,7 @@ class SpatialSpec(_Strict):
     hotspots: list[str] = Field(default_factory=list)
     centre: list[str] = Field(default_factory=list)
     centre_method: Literal["sphere", "planar"] = "sphere"
-    permutations: int = Field(999, ge=0)
+    permutations: int = Field(999, ge=99)
     model: SpatialModelSpec | None = None
 
 

@@ -56,14 +56,15 @@ _LABELS = {
 def _save_figures(report: StudyReport, folder: Path, formats: list[str]) -> None:
     import matplotlib.pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
+    from agglomera.report.figures import save_figure
+
     for section in report.sections:
         for item in section.figures:
-            item.files = []
-            for fmt in dict.fromkeys(["png", *formats]):
-                path = folder / f"{item.name}.{fmt}"
-                item.figure.savefig(path, dpi=200 if fmt == "png" else None, bbox_inches="tight")
-                item.files.append(str(path))
+            # PNG is always written: the HTML report embeds it
+            paths = save_figure(
+                item.figure, folder / item.name, list(dict.fromkeys(["png", *formats]))
+            )
+            item.files = [str(p) for p in paths]
             plt.close(item.figure)
 
 
