@@ -152,3 +152,14 @@ def test_errors(ref_design):
         spatial_did(d, "talent_lq", coords=coords.iloc[:-3])
     with pytest.raises(SpecError, match="estimator"):
         spatial_did(d, "talent_lq", coords=coords, estimator="ols")
+
+
+def test_missing_cluster_value_is_refused(ref_design):
+    d, coords = ref_design
+    frame = d.panel.to_frame()
+    region = frame[d.unit].str[:2].astype(object)
+    region.iloc[3] = None
+    panel = Panel(frame.assign(region=region), unit=d.unit, time=d.time)
+    d2 = _quiet_design(panel, cohort="cohort")
+    with pytest.raises(DataError, match=r"cluster column 'region' has 1 missing values"):
+        spatial_did(d2, "talent_lq", coords=coords, cluster="region")

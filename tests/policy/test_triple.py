@@ -154,3 +154,11 @@ def test_errors(ref_data):
             third="sector",
             exposed="high",
         )
+
+
+def test_missing_cluster_value_is_refused(ref_data):
+    df, d = ref_data
+    bad = df.assign(prov=df["city"].str[:2])
+    bad.loc[7, "prov"] = None
+    with pytest.raises(DataError, match=r"cluster column 'prov' has 1 missing values"):
+        triple_differences(d, "y", third="sector", data=bad, exposed="high", cluster="prov")

@@ -18,8 +18,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from agglomera.data.checks import require_finite
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import DataError, SpecError, check_choice, format_examples
 
 __all__ = ["NORMALISATIONS", "GreyResult", "grey_relational"]
 
@@ -153,14 +154,8 @@ def grey_relational(
     rho = float(rho)
     if not 0.0 < rho <= 1.0:
         raise SpecError(f"rho must be in (0, 1]; got {rho!r}.")
-    if normalise not in NORMALISATIONS:
-        raise SpecError(
-            f"normalise={normalise!r} is not allowed; allowed: {format_examples(NORMALISATIONS)}."
-        )
-    if extremes not in ("pooled", "per_candidate"):
-        raise SpecError(
-            f"extremes={extremes!r} is not allowed; allowed: 'pooled', 'per_candidate'."
-        )
+    check_choice("normalise", normalise, NORMALISATIONS)
+    check_choice("extremes", extremes, ("pooled", "per_candidate"))
     if isinstance(candidates, str):
         candidates = [candidates]
     cands = list(candidates)
@@ -195,6 +190,8 @@ def grey_relational(
             f"column(s) {format_examples(missing)} not found; available: "
             f"{format_examples(list(frame.columns), limit=12)}."
         )
+    if isinstance(data, Panel):  # names the offending (unit, time) keys
+        require_finite(data, columns, "grey_relational")
     for c in columns:
         v = frame[c]
         if not pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v):

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from agglomera.data.checks import require_finite
-from agglomera.data.panel import Panel
-from agglomera.errors import DataError, EstimationError, SpecError, format_examples
+from agglomera.data.checks import require_finite, require_panel
+from agglomera.errors import DataError, EstimationError, SpecError, check_choice, format_examples
 from agglomera.interaction import _pstr_core as core
 
 __all__: list[str] = []
@@ -157,10 +156,8 @@ def check_options(
 ) -> None:
     if not isinstance(m, int | np.integer) or not 1 <= m <= 3:
         raise SpecError(f"{fn}: m must be 1, 2 or 3 (number of locations); got {m!r}.")
-    if gamma_scale not in ("std", "none"):
-        raise SpecError(f"{fn}: gamma_scale must be 'std' or 'none'; got {gamma_scale!r}.")
-    if bread not in ("hessian", "outer"):
-        raise SpecError(f"{fn}: bread must be 'hessian' or 'outer'; got {bread!r}.")
+    check_choice("gamma_scale", gamma_scale, ("std", "none"), fn=fn)
+    check_choice("bread", bread, ("hessian", "outer"), fn=fn)
     if not (0 < gamma_bounds[0] < gamma_bounds[1]):
         raise SpecError(f"{fn}: gamma_bounds must satisfy 0 < low < high; got {gamma_bounds!r}.")
     if not (0.0 <= c_bounds[0] < c_bounds[1] <= 1.0):
@@ -182,11 +179,7 @@ def checked_frame(
     remaining: Sequence[str] | None,
     fn: str,
 ) -> pd.DataFrame:
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"{fn}: expected an agglomera Panel, got {type(panel).__name__}. Fix: wrap the "
-            "data with agglomera.Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, fn)
     if not x:
         raise SpecError(f"{fn}: x (the linear-part regressors) is empty.")
     if not nonlinear:

@@ -8,16 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from agglomera.data.checks import require_finite, require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import DataError, SpecError, check_choice, check_int, format_examples
 
-__all__ = ["check_int", "check_spec", "grid"]
-
-
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SpecError(f"{name} must be an integer ≥ {minimum}; got {value!r}.")
-    return int(value)
+__all__ = ["check_int", "check_spec", "grid"]  # check_int is re-exported from agglomera.errors
 
 
 def check_spec(
@@ -30,11 +25,7 @@ def check_spec(
     collapse: Any,
     exog: Sequence[str],
 ) -> dict[str, Any]:
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"panel_var needs an agglomera Panel; got {type(panel).__name__}. "
-            "Fix: Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, "panel_var")
     if isinstance(variables, str):
         raise SpecError(f"variables must be a list of column names; got the string {variables!r}.")
     names = list(variables)
@@ -51,27 +42,15 @@ def check_spec(
             f"panel_var: column(s) {format_examples(missing)} not in the panel; available: "
             f"{format_examples(sorted(frame_cols), limit=10)}."
         )
-    frame = panel.to_frame()
-    for col in names + exog_l:
-        s = frame[col]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            bad = frame.loc[s.notna(), [panel.unit, panel.time, col]].head(3)
-            shown = ", ".join(f"{u!r}/{t}: {v!r}" for u, t, v in bad.itertuples(index=False))
-            raise DataError(
-                f"panel_var: column {col!r} must be numeric (dtype {s.dtype}); e.g. "
-                f"(unit/time: value) {shown}. Fix: convert it with pd.to_numeric."
-            )
-        inf = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
-        if inf.any():
-            keys = frame.loc[inf, [panel.unit, panel.time]].itertuples(index=False, name=None)
-            raise DataError(
-                f"panel_var: column {col!r} has {int(inf.sum())} infinite values at "
-                f"(unit, time) {format_examples(list(keys))}. Fix: set them to missing or "
-                "correct the source (e.g. a log of zero)."
-            )
+    require_finite(
+        panel,
+        names + exog_l,
+        "panel_var",
+        why="Missing values are gaps the GMM skips; infinite values are errors.",
+        allow_missing=True,
+    )
     lags = check_int("lags", lags, minimum=1)
-    if transform not in ("fod", "fd"):
-        raise SpecError(f"transform must be 'fod' or 'fd'; got {transform!r}.")
+    check_choice("transform", transform, ("fod", "fd"), fn="panel_var")
     if steps not in (1, 2) or isinstance(steps, bool):
         raise SpecError(f"steps must be 1 (one-step) or 2 (two-step); got {steps!r}.")
     try:

@@ -18,9 +18,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from agglomera.data.checks import require_finite, require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError, format_examples
-from agglomera.measure.coupling import coupling_coordination, coupling_grades
+from agglomera.errors import DataError, SpecError, check_choice, format_examples
+from agglomera.measure.coupling import classify_grades, coupling_coordination, coupling_grades
 
 __all__ = ["CouplingDynamics", "coupling_dynamics"]
 
@@ -257,17 +258,12 @@ def coupling_dynamics(
     .. [2] Wang Shujia et al. (2021). 国内耦合协调度模型的误区及修正. 自然资源学报, 36(3),
        793–810.
     """
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"coupling_dynamics: expected an agglomera Panel, got {type(panel).__name__}. "
-            "Fix: wrap the data with agglomera.Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, "coupling_dynamics")
     if form not in _FORMS:
         raise SpecError(f"form must be 'standard', 'k' or 'corrected'; got {form!r}.")
     if u1 == u2:
         raise SpecError(f"u1 and u2 are the same column ({u1!r}).")
-    if relative not in ("ratio", "difference"):
-        raise SpecError(f"relative must be 'ratio' or 'difference'; got {relative!r}.")
+    check_choice("relative", relative, ("ratio", "difference"), fn="coupling_dynamics")
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
         raise SpecError(f"tolerance must be a number in [0, 1); got {tolerance!r}.")
     if names is None:
@@ -279,10 +275,12 @@ def coupling_dynamics(
 
     frame = panel.to_frame()
     keys = [panel.unit, panel.time]
+    require_finite(
+        panel, (u1, u2), "coupling_dynamics", why="Coupling coordination needs scores in [0, 1]."
+    )
     for col in (u1, u2):
-        panel.column(col)
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        bad = ~(np.isfinite(values) & (values >= 0) & (values <= 1))
+        values = frame[col].to_numpy(dtype=float)
+        bad = (values < 0) | (values > 1)
         if bad.any():
             shown = [
                 (*key, plain)
@@ -293,10 +291,10 @@ def coupling_dynamics(
                 )
             ]
             raise DataError(
-                f"coupling_dynamics: column {col!r} has {int(bad.sum())} missing, non-numeric "
-                f"or out-of-[0, 1] values at ({panel.unit}, {panel.time}, value) "
+                f"coupling_dynamics: column {col!r} has {int(bad.sum())} out-of-[0, 1] "
+                f"values at ({panel.unit}, {panel.time}, value) "
                 f"{format_examples(shown)}. Coupling coordination needs scores in [0, 1]. Fix: "
-                "use min–max normalised composite scores and drop or fill the gaps explicitly."
+                "use min–max normalised composite scores."
             )
     if region is not None:
         panel.column(region)
@@ -318,7 +316,7 @@ def coupling_dynamics(
         k=k,
         names=list(names),
     )
-    pos = _classify(res.D, table)
+    pos = classify_grades(res.D, table)
     u1v, u2v = res.U.iloc[:, 0].to_numpy(), res.U.iloc[:, 1].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = u1v / u2v
@@ -410,10 +408,3 @@ def _grade_table(grades: pd.DataFrame | Sequence[float] | None) -> pd.DataFrame:
         if col not in table.columns:
             table[col] = [f"grade {lvl}" for lvl in table["level"]]
     return table[["level", "lower", "upper", "label_en", "label_zh"]]
-
-
-def _classify(d: np.ndarray, table: pd.DataFrame) -> np.ndarray:
-    """Row position in ``table`` of each D (lower ≤ D < next lower; D rounded to 12 d.p.)."""
-    lowers = table["lower"].to_numpy(dtype=float)
-    pos = np.searchsorted(lowers, np.round(d, 12), side="right") - 1
-    return np.clip(pos, 0, len(table) - 1)

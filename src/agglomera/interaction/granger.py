@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from agglomera.data.checks import require_balanced, require_finite
+from agglomera.data.checks import require_balanced, require_finite, require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, EstimationError, SpecError, format_examples
+from agglomera.errors import DataError, EstimationError, SpecError, check_int, format_examples
 from agglomera.interaction import _granger_core as core
 
 __all__ = ["DHResult", "dumitrescu_hurlin"]
@@ -317,15 +317,11 @@ def dumitrescu_hurlin(
     >>> bool(res.ztilde_pvalue < 0.01), bool(res.reverse.ztilde_pvalue < 0.01)
     (True, True)
     """
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"dumitrescu_hurlin: expected an agglomera Panel, got {type(panel).__name__}. "
-            "Fix: wrap the data with agglomera.Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, "dumitrescu_hurlin")
     if y == x:
         raise SpecError(f"dumitrescu_hurlin: y and x are the same column ({y!r}).")
-    bootstrap = _check_int("bootstrap", bootstrap, minimum=0)
-    block_length = _check_int("block_length", block_length, minimum=1)
+    bootstrap = check_int("bootstrap", bootstrap, minimum=0)
+    block_length = check_int("block_length", block_length, minimum=1)
     units, times, ymat, xmat = _arrays(panel, y, x)
     t_len = len(times)
     if isinstance(lags, str):
@@ -334,9 +330,9 @@ def dumitrescu_hurlin(
         if max_lags is None:
             schwert = int(np.floor(12 * (t_len / 100) ** 0.25))
             max_lags = max(1, min(schwert, (t_len - 6) // 3))
-        max_lags = _check_int("max_lags", max_lags, minimum=1)
+        max_lags = check_int("max_lags", max_lags, minimum=1)
     else:
-        lags = _check_int("lags", lags, minimum=1)
+        lags = check_int("lags", lags, minimum=1)
         if max_lags is not None:
             raise SpecError("max_lags is used only with lags='aic' or 'bic'.")
     seq = np.random.SeedSequence(seed) if bootstrap else None
@@ -360,12 +356,6 @@ def _replace(res: DHResult, **changes: Any) -> DHResult:
     from dataclasses import replace
 
     return replace(res, **changes)
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise SpecError(f"{name} must be an integer ≥ {minimum}; got {value!r}.")
-    return int(value)
 
 
 def _arrays(panel: Panel, y: str, x: str) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from agglomera.data.panel import Panel
-from agglomera.errors import EstimationError, SpecError
+from agglomera.errors import EstimationError, SpecError, check_choice
 from agglomera.interaction import _pvar_gmm as core
 from agglomera.interaction._pvar_input import check_int, check_spec, grid
 from agglomera.interaction._pvar_irf import (
@@ -207,8 +207,7 @@ class PanelVARResult:
             ``attrs`` records kind, ordering, bands, draws, level, seed and failed draws.
         """
         steps = check_int("steps", steps, minimum=0)
-        if kind not in ("orthogonal", "generalized"):
-            raise SpecError(f"kind must be 'orthogonal' or 'generalized'; got {kind!r}.")
+        check_choice("kind", kind, ("orthogonal", "generalized"))
         if bands not in ("montecarlo", "bootstrap", None):
             raise SpecError(f"bands must be 'montecarlo', 'bootstrap' or None; got {bands!r}.")
         if not 0.0 < float(level) < 1.0:

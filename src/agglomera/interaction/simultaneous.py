@@ -23,7 +23,14 @@ import pandas as pd
 from scipy import stats
 
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, EstimationError, SpecError, format_examples
+from agglomera.errors import (
+    DataError,
+    EstimationError,
+    SpecError,
+    check_choice,
+    check_int,
+    format_examples,
+)
 
 __all__ = ["SimultaneousResult", "simultaneous"]
 
@@ -218,8 +225,7 @@ def simultaneous(
     interrelated cross sectional equations. *Journal of Econometrics* 118, 27–50.
     """
     fn = "simultaneous"
-    if method not in ("3sls", "2sls"):
-        raise SpecError(f"{fn}: method must be '3sls' or '2sls'; got {method!r}.")
+    check_choice("method", method, ("3sls", "2sls"), fn=fn)
     if resid_cov not in ("dof", "nodof"):
         raise SpecError(
             f"{fn}: resid_cov must be 'dof' (systemfit 'geomean') or 'nodof' (systemfit "
@@ -237,8 +243,7 @@ def simultaneous(
     columns = {v: frame[v].to_numpy(dtype=float) for v in used}
     if spatial == "lag":
         lag = _lag_operator(fn, data, frame, w)
-        if not isinstance(w_lags, (int, np.integer)) or w_lags < 1:
-            raise SpecError(f"{fn}: w_lags must be a positive integer; got {w_lags!r}.")
+        check_int("w_lags", w_lags, minimum=1, fn=fn)
         added: dict[str, list[str]] = {}
         for eq, (lhs, rhs, const) in specs.items():
             new = [f"W_{v}" for v in [lhs, *endog[eq]]]

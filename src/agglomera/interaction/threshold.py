@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from agglomera.data.checks import require_finite
+from agglomera.data.checks import require_balanced, require_finite, require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, EstimationError, SpecError, format_examples
+from agglomera.errors import EstimationError, SpecError, check_choice, check_int, format_examples
 from agglomera.interaction import _threshold_search as core
 
 __all__ = ["ThresholdResult", "lr_critical_value", "threshold"]
@@ -287,8 +287,7 @@ def threshold(
     regimes = [regime] if isinstance(regime, str) else list(regime)
     x = [x] if isinstance(x, str) else list(x)
     trims = _check_options(fn, n_thresholds, trim, grid, bootstrap, cov, level, regimes)
-    if sigma2 not in ("within", "nobs"):
-        raise SpecError(f"{fn}: sigma2 must be 'within' or 'nobs'; got {sigma2!r}.")
+    check_choice("sigma2", sigma2, ("within", "nobs"), fn=fn)
     frame = _check_data(fn, panel, [y, *x, *regimes, q])
     overlap = sorted(set(x) & set(regimes))
     if overlap:
@@ -539,32 +538,21 @@ def _check_options(
         raise SpecError(f"{fn}: every trim share must lie in (0, 0.5); got {trims[:n_thresholds]}.")
     if grid is not None and (not isinstance(grid, (int, np.integer)) or grid < 10):
         raise SpecError(f"{fn}: grid must be None (all distinct values) or an integer >= 10.")
-    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
-        raise SpecError(f"{fn}: bootstrap must be a non-negative integer; got {bootstrap!r}.")
-    if cov not in ("homoskedastic", "white", "cluster"):
-        raise SpecError(f"{fn}: cov must be 'homoskedastic', 'white' or 'cluster'; got {cov!r}.")
+    check_int("bootstrap", bootstrap, minimum=0, fn=fn)
+    check_choice("cov", cov, ("homoskedastic", "white", "cluster"), fn=fn)
     if not 0 < level < 1:
         raise SpecError(f"{fn}: level must lie in (0, 1); got {level!r}.")
     return trims
 
 
 def _check_data(fn: str, panel: Panel, columns: list[str]) -> pd.DataFrame:
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"{fn}: expected an agglomera Panel, got {type(panel).__name__}. Fix: wrap the "
-            "data with agglomera.Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, fn)
     require_finite(
         panel, columns, fn, why="The threshold model needs a balanced panel and drops nothing."
     )
-    frame = panel.to_frame()
-    if not panel.is_balanced:
-        counts = frame.groupby(panel.unit).size()
-        short = counts[counts < len(panel.times)].index.tolist()
-        raise DataError(
-            f"{fn}: the fixed-effect threshold model needs a balanced panel (the bootstrap "
-            f"resamples whole units); {len(short)} units lack periods: "
-            f"{format_examples(short)}. Fix: restrict to a balanced sub-panel with "
-            "panel.subset(units=..., times=...)."
-        )
-    return frame
+    require_balanced(
+        panel,
+        fn,
+        why="The fixed-effect threshold model needs it: the bootstrap resamples whole units.",
+    )
+    return panel.to_frame()

@@ -39,7 +39,7 @@ import pandas as pd
 
 from agglomera.errors import DataError, SpecError, format_examples
 
-__all__ = ["CouplingResult", "coupling_coordination", "coupling_grades"]
+__all__ = ["CouplingResult", "classify_grades", "coupling_coordination", "coupling_grades"]
 
 Form = Literal["standard", "k", "corrected"]
 
@@ -50,6 +50,32 @@ def _grade_table() -> pd.DataFrame:
     with path.open("r", encoding="utf-8") as fh:
         table = pd.read_csv(fh, comment="#")
     return table
+
+
+def classify_grades(D: Any, table: pd.DataFrame | None = None) -> np.ndarray:
+    """Return the row position in a grade table of each coordination degree ``D``.
+
+    A degree falls in the grade whose ``lower`` bound is the largest one not above it
+    (``lower ≤ D < next lower``); D is rounded to 12 decimals first so that a degree a
+    rounding error below a bound lands in the grade of that bound. Degrees below the first
+    bound get the first grade.
+
+    Parameters
+    ----------
+    D : array_like
+        Coupling coordination degrees.
+    table : pandas.DataFrame, optional
+        Grade table with an ascending ``lower`` column; default :func:`coupling_grades`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer row positions (0-based) into ``table``.
+    """
+    grades = _grade_table() if table is None else table
+    lowers = grades["lower"].to_numpy(dtype=float)
+    pos = np.searchsorted(lowers, np.round(np.asarray(D, dtype=float), 12), side="right") - 1
+    return np.clip(pos, 0, len(grades) - 1)
 
 
 def coupling_grades() -> pd.DataFrame:
@@ -297,9 +323,7 @@ def coupling_coordination(
     D = np.where(all_zero, 0.0, np.sqrt(C * T))
 
     table = _grade_table()
-    lowers = table["lower"].to_numpy(dtype=float)
-    pos = np.searchsorted(lowers, np.round(D, 12), side="right") - 1
-    pos = np.clip(pos, 0, len(table) - 1)
+    pos = classify_grades(D, table)
     grade = table["level"].to_numpy()[pos]
     grade_en = table["label_en"].to_numpy()[pos]
     grade_zh = table["label_zh"].to_numpy()[pos]

@@ -22,7 +22,7 @@ joint pre-trend test the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal, cast
 
@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import (
+    DataError,
+    SpecError,
+    check_alpha,
+    check_choice,
+    check_int,
+    format_examples,
+)
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.results import ATTGT_COLUMNS, EVENT_STUDY_COLUMNS, DIDResult
 
@@ -40,8 +47,11 @@ __all__ = [
     "ESTIMATORS",
     "PRETREND_TESTS",
     "attgt_frame",
+    "check_alpha",
     "check_choice",
+    "check_int",
     "cluster_codes",
+    "cluster_ids",
     "estimate",
     "event_study_frame",
     "normal_ci",
@@ -186,8 +196,8 @@ def estimate(
     check_choice("control_group", control_group, allowed_cg)
     check_choice("base_period", base_period, BASE_PERIODS)
     check_choice("pretrend_test", pretrend_test, PRETREND_TESTS)
-    alpha = _check_alpha(alpha)
-    bootstrap = _check_nonneg_int("bootstrap", bootstrap)
+    alpha = check_alpha(alpha)
+    bootstrap = check_int("bootstrap", bootstrap, minimum=0)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise SpecError(f"seed must be an integer or None; got {seed!r}.")
     controls = _check_controls(design, controls)
@@ -321,38 +331,6 @@ def estimate(
 
 
 # ---------------------------------------------------------------------- argument checks
-def check_choice(name: str, value: Any, allowed: Iterable[str]) -> None:
-    """Raise :class:`SpecError` unless ``value`` is one of ``allowed``.
-
-    Parameters
-    ----------
-    name : str
-        Argument name (for the message).
-    value : object
-        The value given.
-    allowed : iterable of str
-        Allowed values.
-    """
-    allowed = tuple(allowed)
-    if not isinstance(value, str) or value not in allowed:
-        raise SpecError(f"{name}={value!r} is not allowed; allowed: {format_examples(allowed)}.")
-
-
-def _check_alpha(alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
-        raise SpecError(f"alpha must be a number in (0, 1); got {alpha!r}.")
-    value = float(alpha)
-    if not 0.0 < value < 1.0:
-        raise SpecError(f"alpha must be in (0, 1); got {alpha!r}.")
-    return value
-
-
-def _check_nonneg_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise SpecError(f"{name} must be a non-negative integer; got {value!r}.")
-    return int(value)
-
-
 def _check_column(design: TreatmentDesign, column: str, role: str) -> None:
     if not isinstance(column, str):
         raise SpecError(f"{role} must be a column name; got {column!r}.")
@@ -798,8 +776,40 @@ def cluster_codes(design: TreatmentDesign, cluster: str | None) -> tuple[str, np
         ``(name, codes)`` with ``codes`` an int64 array (0..G-1) per row.
     """
     name = design.unit if cluster is None else cluster
-    values = design.panel.column(name)
-    if values.isna().any():
-        raise DataError(f"cluster column {name!r} has missing values.")
+    frame = design.panel.to_frame()
+    return name, cluster_ids(design.panel.column(name), name, frame[[design.unit, design.time]])
+
+
+def cluster_ids(values: pd.Series, name: str, keys: pd.DataFrame | None = None) -> np.ndarray:
+    """Return integer cluster codes (0..G-1, sorted) of ``values``; refuse missing values.
+
+    ``pd.factorize`` codes a missing value as -1, which a clustered variance would treat as
+    one more cluster; every estimator therefore codes its clusters here.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The cluster column, one value per row.
+    name : str
+        Column name (for the message).
+    keys : pandas.DataFrame, optional
+        Row keys aligned with ``values`` (e.g. unit and time), shown for the offending rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 codes, one per row.
+    """
+    bad = values.isna().to_numpy()
+    if bad.any():
+        where = ""
+        if keys is not None:
+            rows = keys.loc[bad].head(5).itertuples(index=False, name=None)
+            where = f" at ({', '.join(map(str, keys.columns))}) {format_examples(list(rows))}"
+        raise DataError(
+            f"cluster column {name!r} has {int(bad.sum())} missing values{where}. Missing "
+            "values are not grouped into a cluster of their own. Fix: fill them or drop those "
+            "rows explicitly."
+        )
     codes, _ = pd.factorize(values, sort=True)
-    return name, codes.astype(np.int64)
+    return codes.astype(np.int64)

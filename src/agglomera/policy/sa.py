@@ -30,12 +30,12 @@ from agglomera.policy.estimation import attgt_frame, did_result, event_study_fra
 from agglomera.policy.results import DIDResult
 from agglomera.policy.twfe import (
     _SSC_TEXT,
-    _binned_event_time,
     _fit,
     _meta,
     _prepare,
     _sa_name,
     _unbinned,
+    bin_event_time,
     normalise_formula,
     small_sample_factor,
     sqrt_var,
@@ -199,7 +199,7 @@ def estimate_sa(
         data = _prepare(design, outcome, controls, cluster, where=where)
         data.dropped.extend(extra_drops)
         frame = data.frame
-        rel = _binned_event_time(design, data.rows, window, ref)
+        rel = bin_event_time(design.event_time().to_numpy(dtype=float)[data.rows], window, ref)
         g_rows = cohorts.reindex(design.panel.to_frame()[design.unit]).to_numpy()[data.rows]
 
         cells = []
@@ -305,7 +305,7 @@ def _sa_cell_means(
     if controls:
         return None, "covariates (the cell-mean identity holds without covariates only)"
     if window is not None:
-        _binned_event_time(design, np.zeros(0, dtype=np.int64), window, ref)  # validates
+        bin_event_time(np.zeros(0), window, ref)  # validates the window
     wide = design.outcome_matrix(outcome)
     times = np.asarray(wide.columns, dtype=np.int64)
     unit_cohort = design.cohorts.reindex(wide.index).to_numpy(dtype=np.int64)

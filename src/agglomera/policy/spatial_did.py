@@ -36,12 +36,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import DataError, SpecError, check_choice, format_examples
 from agglomera.policy.design import TreatmentDesign
-from agglomera.policy.estimation import did_result
+from agglomera.policy.estimation import cluster_ids, did_result
 from agglomera.policy.results import DIDResult
-from agglomera.policy.triple import derived_design, ev_name
-from agglomera.policy.twfe import FEFit, event_study_fit, fit_fixed_effects, sqrt_var
+from agglomera.policy.triple import derived_design
+from agglomera.policy.twfe import (
+    FEFit,
+    bin_event_time,
+    ev_name,
+    event_study_fit,
+    fit_fixed_effects,
+    fit_meta,
+    sqrt_var,
+)
 
 __all__ = ["SPATIAL_DID_ESTIMATORS", "SpatialDIDResult", "exposure_table", "spatial_did"]
 
@@ -135,10 +143,8 @@ def exposure_table(
         Columns ``unit``, ``cohort``, ``status``, ``onset``, ``nearest_treated``,
         ``distance_km``; one row per unit of the design in its order.
     """
-    if exposure not in ("distance", "contiguity"):
-        raise SpecError(f"exposure={exposure!r} is not allowed; allowed: 'distance', 'contiguity'.")
-    if onset not in ("earliest", "nearest"):
-        raise SpecError(f"onset={onset!r} is not allowed; allowed: 'earliest', 'nearest'.")
+    check_choice("exposure", exposure, ("distance", "contiguity"))
+    check_choice("onset", onset, ("earliest", "nearest"))
     units = design.units
     g = design.cohorts.reindex(units).to_numpy(dtype=np.int64)
     treated = g > 0
@@ -344,11 +350,7 @@ def spatial_did(
     """
     if not isinstance(design, TreatmentDesign):
         raise SpecError(f"spatial_did() needs a TreatmentDesign; got {type(design).__name__}.")
-    if estimator not in SPATIAL_DID_ESTIMATORS:
-        raise SpecError(
-            f"estimator={estimator!r} is not allowed; allowed: "
-            f"{format_examples(SPATIAL_DID_ESTIMATORS)}."
-        )
+    check_choice("estimator", estimator, SPATIAL_DID_ESTIMATORS)
     table = exposure_table(
         design,
         exposure=exposure,
@@ -473,7 +475,7 @@ def _twfe(
             "y": f[outcome].to_numpy(dtype=float),
             "unit_id": pd.factorize(f[unit], sort=True)[0],
             "time_id": tt,
-            "cl_id": pd.factorize(f[cl], sort=True)[0],
+            "cl_id": cluster_ids(f[cl], cl, f[[unit, time]]),
         }
     )
     x_names: list[str] = []
@@ -517,15 +519,8 @@ def _twfe(
         return out[0], out[1]
 
     ref = -1 - design.anticipation
-    rel_d = np.where(is_t, (tt - g).astype(float), np.nan)
-    rel_s = np.where(is_e, (tt - o).astype(float), np.nan)
-    if window is not None:
-        lo, hi = int(window[0]), int(window[1])
-        if not (lo < ref and hi >= 0):
-            raise SpecError(f"window={window!r} must satisfy -k < {ref} and m >= 0.")
-        for rel in (rel_d, rel_s):
-            fin = ~np.isnan(rel)
-            rel[fin] = np.clip(rel[fin], lo, hi)
+    rel_d = bin_event_time(np.where(is_t, (tt - g).astype(float), np.nan), window, ref)
+    rel_s = bin_event_time(np.where(is_e, (tt - o).astype(float), np.nan), window, ref)
     sets = []
     for rel, prefix in ((rel_d, "evd"), (rel_s, "evs")):
         levels = sorted({int(e) for e in rel[~np.isnan(rel)]} - {ref})
@@ -566,24 +561,20 @@ def _meta(
     est: str,
     label: str,
 ) -> dict[str, Any]:
-    meta = dict(base)
-    meta.update(
+    conventions = {
+        "fixed_effects": "unit, time",
+        "cluster": cluster,
+        "controls": ", ".join(controls) or "none",
+        "comparison": "far units (never treated, no treated unit within the band)",
+    }
+    return fit_meta(
+        base,
+        fit,
+        conventions,
+        coefficient_names=True,
         estimator=est,
         estimator_label=label,
-        n_obs=fit.n_obs,
-        n_clusters=fit.n_clusters,
-        formula=fit.formula,
-        small_sample_factor=fit.ssc,
-        ssc_rescaled=fit.ssc_rescaled,
-        coefficient_names=list(fit.names),
-        conventions={
-            "fixed_effects": "unit, time",
-            "cluster": cluster,
-            "controls": ", ".join(controls) or "none",
-            "comparison": "far units (never treated, no treated unit within the band)",
-        },
     )
-    return meta
 
 
 def _robust(

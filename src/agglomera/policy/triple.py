@@ -29,12 +29,19 @@ import numpy as np
 import pandas as pd
 
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, EstimationError, SpecError, format_examples
+from agglomera.errors import DataError, EstimationError, SpecError, check_choice, format_examples
 from agglomera.policy.design import TreatmentDesign
 from agglomera.policy.design import design as make_design
-from agglomera.policy.estimation import did_result
+from agglomera.policy.estimation import cluster_ids, did_result
 from agglomera.policy.results import DIDResult
-from agglomera.policy.twfe import FEFit, event_study_fit, fit_fixed_effects, sqrt_var
+from agglomera.policy.twfe import (
+    bin_event_time,
+    ev_name,
+    event_study_fit,
+    fit_fixed_effects,
+    fit_meta,
+    sqrt_var,
+)
 
 __all__ = ["DDD_ESTIMATORS", "difference_panel", "triple_differences"]
 
@@ -62,11 +69,6 @@ def derived_design(design: TreatmentDesign, panel: Panel, cohort: str) -> Treatm
             anticipation=design.anticipation,
             balance=cast(Any, design.balance),
         )
-
-
-def ev_name(e: int, prefix: str = "ev") -> str:
-    """Regressor name of event time ``e`` (``ev_m2``, ``ev_p0``)."""
-    return f"{prefix}_m{-e}" if e < 0 else f"{prefix}_p{e}"
 
 
 # ---------------------------------------------------------------------- data preparation
@@ -303,10 +305,7 @@ def triple_differences(
         raise SpecError(
             f"triple_differences() needs a TreatmentDesign; got {type(design).__name__}."
         )
-    if estimator not in DDD_ESTIMATORS:
-        raise SpecError(
-            f"estimator={estimator!r} is not allowed; allowed: {format_examples(DDD_ESTIMATORS)}."
-        )
+    check_choice("estimator", estimator, DDD_ESTIMATORS)
     if not isinstance(third, str):
         raise SpecError(f"third must be a column name; got {third!r}.")
     if isinstance(controls, str):
@@ -395,7 +394,7 @@ def _twfe(
             "us_id": u_id * n_s + s_id,
             "st_id": s_id * n_t + t_id,
             "ut_id": u_id * n_t + t_id,
-            "cl_id": pd.factorize(f[cluster if cluster else unit], sort=True)[0],
+            "cl_id": cluster_ids(f[cluster or unit], cluster or unit, f[[unit, time, third]]),
         }
     )
     g = design.cohorts.reindex(f[unit]).to_numpy(dtype=np.int64)
@@ -425,19 +424,13 @@ def _twfe(
         if "ddd" not in fit.names:
             raise EstimationError("the DDD indicator is collinear with the fixed effects.")
         k = fit.names.index("ddd")
-        meta = _fit_meta(base_meta, fit, cluster or unit, controls)
+        meta = fit_meta(base_meta, fit, _conventions(cluster or unit, controls))
         meta.update(estimator="ddd_twfe", estimator_label="Triple differences (TWFE DDD)")
         meta["aggregate"] = "simple"
         return did_result(float(fit.coef[k]), sqrt_var(fit.vcov[k, k]), alpha=alpha, meta=meta)
 
     ref = -1 - design.anticipation
-    rel = np.where(g > 0, (tt - g).astype(float), np.nan)
-    if window is not None:
-        lo, hi = int(window[0]), int(window[1])
-        if not (lo < ref and hi >= 0):
-            raise SpecError(f"window={window!r} must satisfy -k < {ref} and m >= 0.")
-        fin = ~np.isnan(rel)
-        rel[fin] = np.clip(rel[fin], lo, hi)
+    rel = bin_event_time(np.where(g > 0, (tt - g).astype(float), np.nan), window, ref)
     levels = sorted({int(e) for e in rel[~np.isnan(rel)]} - {ref})
     extra_ref: list[int] = []
     if not (design.cohorts == 0).any() and levels and window is None:
@@ -448,7 +441,7 @@ def _twfe(
         frame[nm] = (rel == e).astype(float) * h
     fit = fit_fixed_effects(frame, [*names, *x_names], fixef, "cl_id")
     ev = event_study_fit(fit, levels, names, rel, u_id, ref, alpha)
-    meta = _fit_meta(base_meta, fit, cluster or unit, controls)
+    meta = fit_meta(base_meta, fit, _conventions(cluster or unit, controls))
     meta.update(
         estimator="ddd_event_study",
         estimator_label="Triple differences, event study (TWFE DDD)",
@@ -465,21 +458,10 @@ def _twfe(
     return ev.result(alpha, meta)
 
 
-def _fit_meta(
-    base: dict[str, Any], fit: FEFit, cluster: str, controls: Iterable[str]
-) -> dict[str, Any]:
-    meta = dict(base)
-    meta.update(
-        n_obs=fit.n_obs,
-        n_clusters=fit.n_clusters,
-        formula=fit.formula,
-        small_sample_factor=fit.ssc,
-        ssc_rescaled=fit.ssc_rescaled,
-        conventions={
-            "fixed_effects": "unit x group, group x time, unit x time",
-            "cluster": cluster,
-            "small_sample_correction": _SSC_TEXT,
-            "controls": ", ".join(controls) or "none",
-        },
-    )
-    return meta
+def _conventions(cluster: str, controls: Iterable[str]) -> dict[str, Any]:
+    return {
+        "fixed_effects": "unit x group, group x time, unit x time",
+        "cluster": cluster,
+        "small_sample_correction": _SSC_TEXT,
+        "controls": ", ".join(controls) or "none",
+    }

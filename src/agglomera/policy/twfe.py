@@ -47,9 +47,12 @@ from agglomera.policy.results import DIDResult
 
 __all__ = [
     "SSC_CONVENTION",
+    "bin_event_time",
     "estimate_event_study",
     "estimate_sa",
     "estimate_twfe",
+    "ev_name",
+    "fit_meta",
     "normalise_formula",
     "small_sample_factor",
 ]
@@ -211,13 +214,13 @@ def estimate_event_study(
     data = _prepare(design, outcome, controls, cluster)
     frame = data.frame
     ref = -1 - design.anticipation
-    rel = _binned_event_time(design, data.rows, window, ref)
+    rel = bin_event_time(design.event_time().to_numpy(dtype=float)[data.rows], window, ref)
     levels = sorted({int(e) for e in rel[~np.isnan(rel)]} - {ref})
     extra_ref: list[int] = []
     if not (design.cohorts == 0).any() and levels and window is None:
         extra_ref = [levels[0]]
         levels = levels[1:]
-    names = [_ev_name(e) for e in levels]
+    names = [ev_name(e) for e in levels]
     for e, name in zip(levels, names, strict=True):
         frame[name] = (rel == e).astype(float)
     fit = _fit([*names, *data.x_names], frame)
@@ -485,10 +488,13 @@ def sqrt_var(values: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- helpers
-def _binned_event_time(
-    design: TreatmentDesign, rows: np.ndarray, window: tuple[int, int] | None, ref: int
-) -> np.ndarray:
-    rel = design.event_time().to_numpy(dtype=float)[rows]
+def bin_event_time(rel: np.ndarray, window: tuple[int, int] | None, ref: int) -> np.ndarray:
+    """Return event times with those beyond ``window = (-k, m)`` binned into its endpoints.
+
+    Checks that ``window`` is a pair of integers with ``-k < ref`` (the reference period
+    stays estimable) and ``m >= 0``; NaN (never-treated rows) stays NaN. ``window=None``
+    returns ``rel`` unchanged.
+    """
     if window is None:
         return rel
     if (
@@ -514,12 +520,51 @@ def _unbinned(cell_e: np.ndarray, window: tuple[int, int] | None) -> np.ndarray:
     return (cell_e > int(window[0])) & (cell_e < int(window[1]))
 
 
-def _ev_name(e: int) -> str:
-    return f"ev_m{-e}" if e < 0 else f"ev_p{e}"
+def ev_name(e: int, prefix: str = "ev") -> str:
+    """Regressor name of event time ``e`` (``ev_m2``, ``ev_p0``)."""
+    return f"{prefix}_m{-e}" if e < 0 else f"{prefix}_p{e}"
 
 
 def _sa_name(g: int, e: int) -> str:
-    return f"sa_{g}_{_ev_name(e)}"
+    return f"sa_{g}_{ev_name(e)}"
+
+
+def fit_meta(
+    base: dict[str, Any],
+    fit: FEFit,
+    conventions: dict[str, Any],
+    *,
+    coefficient_names: bool = False,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Return result metadata: ``base``, then ``fields``, the fit's size/SE facts, conventions.
+
+    Parameters
+    ----------
+    base : dict
+        Design facts (outcome, alpha, balance, ...), copied first.
+    fit : FEFit
+        The fixed-effects fit.
+    conventions : dict
+        The conventions shown with the result (fixed effects, cluster, controls, ...).
+    coefficient_names : bool, default False
+        Also record the fit's regressor names.
+    **fields
+        Further entries (e.g. ``estimator``, ``estimator_label``), placed before the fit's.
+    """
+    meta = dict(base)
+    meta.update(fields)
+    meta.update(
+        n_obs=fit.n_obs,
+        n_clusters=fit.n_clusters,
+        formula=fit.formula,
+        small_sample_factor=fit.ssc,
+        ssc_rescaled=fit.ssc_rescaled,
+    )
+    if coefficient_names:
+        meta["coefficient_names"] = list(fit.names)
+    meta["conventions"] = dict(conventions)
+    return meta
 
 
 @dataclass

@@ -15,9 +15,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from agglomera.data.checks import require_balanced, require_finite
+from agglomera.data.checks import require_balanced, require_finite, require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import AgglomeraError, DataError, SpecError, format_examples
+from agglomera.errors import AgglomeraError, DataError, SpecError, check_choice, format_examples
 
 __all__ = ["PretestResult", "pretests"]
 
@@ -176,27 +176,20 @@ class PretestResult:
 
 
 # ---------------------------------------------------------------------- input helpers
-def _check_panel(panel: Any, fn: str) -> Panel:
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"{fn}: expected an agglomera Panel, got {type(panel).__name__}. Fix: wrap the "
-            "data with agglomera.Panel(df, unit=..., time=...)."
-        )
-    return panel
+# the shared checks of agglomera.data.checks, under the names the pre-test modules use
+_check_panel = require_panel
+_require_balanced = require_balanced
+_NOTHING_DROPPED = "Pre-tests never drop observations silently."
 
 
 def _check_values(panel: Panel, columns: Sequence[str], fn: str) -> None:
     """Raise DataError when a column is not numeric or has missing values (naming keys)."""
-    require_finite(panel, columns, fn, why="Pre-tests never drop observations silently.")
-
-
-def _require_balanced(panel: Panel, fn: str) -> None:
-    require_balanced(panel, fn)
+    require_finite(panel, columns, fn, why=_NOTHING_DROPPED)
 
 
 def _unit_series(panel: Panel, var: str, fn: str) -> list[tuple[Any, np.ndarray]]:
     """Per-unit series in time order; interior gaps in the periods are an error."""
-    _check_values(panel, [var], fn)
+    require_finite(panel, [var], fn, why=_NOTHING_DROPPED)
     frame = panel.to_frame()
     out: list[tuple[Any, np.ndarray]] = []
     gaps: list[Any] = []
@@ -284,8 +277,7 @@ def pretests(
     unknown = [t for t in tests if t not in known]
     if unknown:
         raise SpecError(f"pretests: unknown tests {format_examples(unknown)}; allowed: {known}.")
-    if exo not in ("intercept", "trend"):
-        raise SpecError(f"pretests: exo must be 'intercept' or 'trend'; got {exo!r}.")
+    check_choice("exo", exo, ("intercept", "trend"), fn="pretests")
     ctype: Literal["drift", "trend"] = "drift" if exo == "intercept" else "trend"
     frames: list[pd.DataFrame] = []
 

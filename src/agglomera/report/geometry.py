@@ -179,7 +179,7 @@ def _shipped() -> dict[str, Polygons]:
 
     table = reference.boundaries()
     return {
-        str(code): parse_wkt(str(geom))
+        adcode_key(code, "reference.boundaries()"): parse_wkt(str(geom))
         for code, geom in zip(table["adcode"], table["geometry"], strict=True)
         if isinstance(geom, str) and geom
     }

@@ -42,6 +42,7 @@ from agglomera.errors import DataError, SpecError, format_examples
 from agglomera.report.fonts import apply_fonts
 from agglomera.report.geometry import Polygons, adcode_key, load_boundaries, parse_wkt
 from agglomera.report.labels import check_language
+from agglomera.spatial.geodesy import EARTH_RADIUS_KM
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -52,8 +53,6 @@ __all__ = [
     "parse_wkt",
 ]
 
-#: Mean Earth radius (IUGG), km, for the scale bar.
-EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 2.0 * math.pi * EARTH_RADIUS_KM / 360.0
 
 _BACKDROP = "0.88"
@@ -153,10 +152,7 @@ def _frame_map(
     language: str,
 ) -> None:
     """Set limits, aspect, the grey backdrop of the other units and the scale bar."""
-    x0, y0, x1, y1 = extent
-    dx = max(x1 - x0, 0.5) * pad
-    dy = max(y1 - y0, 0.5) * pad
-    x0, x1, y0, y1 = x0 - dx, x1 + dx, y0 - dy, y1 + dy
+    x0, y0, x1, y1 = _padded(extent, pad)
     for code, polygons in polys.items():
         if code in drawn or not polygons:
             continue
@@ -168,11 +164,28 @@ def _frame_map(
         )
         patch.set_gid(f"backdrop-{code}")
         ax.add_artist(patch)  # limits are set explicitly: skip the costly autoscale
+    phi0 = _set_view(ax, (x0, y0, x1, y1))
+    _scale_bar(ax, x0, x1, y0, y1, phi0, language)
+
+
+def _padded(
+    extent: tuple[float, float, float, float], pad: float
+) -> tuple[float, float, float, float]:
+    """Widen ``(x0, y0, x1, y1)`` by ``pad`` times its width/height (at least 0.5°) per side."""
+    x0, y0, x1, y1 = extent
+    dx = max(x1 - x0, 0.5) * pad
+    dy = max(y1 - y0, 0.5) * pad
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
+def _set_view(ax: Axes, view: tuple[float, float, float, float]) -> float:
+    """Set the limits to ``view`` and the aspect to 1/cos(phi0); return phi0 (middle latitude)."""
+    x0, y0, x1, y1 = view
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     phi0 = 0.5 * (y0 + y1)
     ax.set_aspect(1.0 / math.cos(math.radians(phi0)))
-    _scale_bar(ax, x0, x1, y0, y1, phi0, language)
+    return phi0
 
 
 def _scale_bar(

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import DataError, SpecError, check_choice, format_examples
+from agglomera.report.geometry import (
+    Polygons,
+    _geojson_polygons,
+    _shipped,
+    adcode_key,
+    parse_wkt,
+)
 from agglomera.spatial._weights_core import (
     EARTH_RADIUS_KM,
     Islands,
@@ -22,18 +31,37 @@ from agglomera.spatial._weights_core import (
 )
 
 
-# ----------------------------------------------------------------------------- contiguity
-def _geometries(boundaries: Any, who: str) -> tuple[list[str], list[Any]]:
-    """Return ids and shapely geometries from a frame, a GeoJSON mapping or a path."""
-    try:
-        shapely = importlib.import_module("shapely")
-        geometry = importlib.import_module("shapely.geometry")
-    except ImportError as exc:  # pragma: no cover - shapely comes with libpysal
-        raise SpecError(f"{who} needs shapely (installed with libpysal).") from exc
-    if boundaries is None:
-        from agglomera import reference
+# ----------------------------------------------------------------------------- polygons
+def _rings_of(geom: Any, where: str) -> Polygons:
+    """Return the rings of WKT or a shapely (Multi)Polygon; ``[]`` for None, NaN or empty."""
+    if isinstance(geom, str):
+        return parse_wkt(geom)
+    if geom is None or (isinstance(geom, float) and math.isnan(geom)):
+        return []
+    kind = getattr(geom, "geom_type", None)
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise DataError(
+            f"{where}: geometry {kind or type(geom).__name__!r} is not supported; pass WKT or "
+            "shapely Polygon/MultiPolygon geometries."
+        )
+    out: Polygons = []
+    for part in getattr(geom, "geoms", [geom]):
+        if part.is_empty:
+            continue
+        rings = []
+        for ring in (part.exterior, *part.interiors):
+            arr = np.ascontiguousarray(np.asarray(ring.coords, dtype=float)[:, :2])
+            arr.setflags(write=False)
+            rings.append(arr)
+        out.append(rings)
+    return out
 
-        boundaries = reference.boundaries()
+
+def _polygons(boundaries: Any, who: str) -> tuple[list[str], list[Polygons]]:
+    """Return ids and polygons from None (shipped), a frame, a GeoJSON mapping or a path."""
+    if boundaries is None:
+        shipped = _shipped()
+        return list(shipped), list(shipped.values())
     if isinstance(boundaries, str | Path):
         path = Path(boundaries)
         if not path.is_file():
@@ -49,8 +77,14 @@ def _geometries(boundaries: Any, who: str) -> tuple[list[str], list[Any]]:
                 f"{who}: GeoJSON features without an 'adcode' property at positions "
                 f"{format_examples(no_code)}. Fix: add the unit code as properties.adcode."
             )
-        ids = [str(f["properties"]["adcode"]) for f in feats]
-        geoms = [geometry.shape(f["geometry"]) for f in feats]
+        ids = [
+            adcode_key(f["properties"]["adcode"], f"{who}: feature {i}")
+            for i, f in enumerate(feats)
+        ]
+        polys = [
+            _geojson_polygons(f.get("geometry") or {}, f"{who}: feature {i}")
+            for i, f in enumerate(feats)
+        ]
     elif isinstance(boundaries, pd.DataFrame):
         if "geometry" not in boundaries.columns:
             raise DataError(
@@ -67,15 +101,48 @@ def _geometries(boundaries: Any, who: str) -> tuple[list[str], list[Any]]:
                     "beside 'geometry')."
                 )
             key = others[0]
-        ids = [str(i) for i in boundaries[key]]
-        geoms = [shapely.from_wkt(g) if isinstance(g, str) else g for g in boundaries["geometry"]]
+        ids = [adcode_key(i, f"{who}: boundaries[{key!r}]") for i in boundaries[key]]
+        polys = [
+            _rings_of(g, f"{who}: boundaries row {i}") for i, g in enumerate(boundaries["geometry"])
+        ]
     else:
         raise SpecError(
             f"{who}: boundaries must be None (shipped census polygons), a DataFrame "
             f"(adcode, geometry), a GeoJSON mapping or path; got {type(boundaries).__name__}."
         )
     _check_ids(ids, who)
-    return ids, geoms
+    return ids, polys
+
+
+def _shapes(polys: Sequence[Polygons], who: str) -> list[Any]:
+    """Build shapely geometries of polygons (None where a unit has none)."""
+    try:
+        geometry = importlib.import_module("shapely.geometry")
+    except ImportError as exc:  # pragma: no cover - shapely comes with libpysal
+        raise SpecError(f"{who} needs shapely (installed with libpysal).") from exc
+    out: list[Any] = []
+    for unit in polys:
+        parts = [geometry.Polygon(rings[0], rings[1:]) for rings in unit]
+        out.append(
+            None if not parts else parts[0] if len(parts) == 1 else geometry.MultiPolygon(parts)
+        )
+    return out
+
+
+@cache
+def _shipped_shapes(who: str) -> tuple[list[str], list[Any]]:
+    """Ids and shapely geometries of the shipped boundaries, built once per process."""
+    ids, polys = _polygons(None, who)
+    return ids, _shapes(polys, who)
+
+
+def _geometries(boundaries: Any, who: str) -> tuple[list[str], list[Any]]:
+    """Return ids and shapely geometries (the shipped ones are cached)."""
+    if boundaries is None:
+        ids, geoms = _shipped_shapes(who)
+        return list(ids), list(geoms)
+    ids, polys = _polygons(boundaries, who)
+    return ids, _shapes(polys, who)
 
 
 def contiguity(
@@ -128,17 +195,13 @@ def contiguity(
     border in Hangzhou Bay).
     """
     who = "weights.contiguity"
-    if kind not in ("queen", "rook"):
-        raise SpecError(f"{who}: kind must be 'queen' or 'rook'; got {kind!r}.")
-    if islands not in ("knn", "error", "keep"):
-        raise SpecError(f"{who}: islands must be 'knn', 'error' or 'keep'; got {islands!r}.")
+    check_choice("kind", kind, ("queen", "rook"), fn=who)
+    check_choice("islands", islands, ("knn", "error", "keep"), fn=who)
     ids, geoms = _geometries(boundaries, who)
     if units is not None:
-        from agglomera.data.panel import _as_adcode
-
         pos = {u: i for i, u in enumerate(ids)}
-        # ids are compared as strings; an integer adcode such as 110100 also matches
-        wanted = [str(u) if str(u) in pos else _as_adcode(u) for u in units]
+        # ids are compared as adcode keys: 110100, 110100.0 and "110100" match alike
+        wanted = [adcode_key(u, f"{who}: units") for u in units]
         missing = [u for u in wanted if u not in pos]
         if missing:
             raise DataError(

@@ -10,9 +10,7 @@ import numpy as np
 import pandas as pd
 
 from agglomera.errors import DataError, SpecError, format_examples
-
-#: Mean Earth radius (IUGG), km, used for every great-circle distance.
-EARTH_RADIUS_KM = 6371.0088
+from agglomera.spatial.geodesy import EARTH_RADIUS_KM, _load_coordinates, great_circle_km
 
 Islands = Literal["knn", "error", "keep"]
 
@@ -38,69 +36,25 @@ def great_circle(lonlat: np.ndarray, *, radius: float = EARTH_RADIUS_KM) -> np.n
     Returns
     -------
     numpy.ndarray
-        Symmetric ``(n, n)`` matrix with zeros on the diagonal.
+        Symmetric ``(n, n)`` matrix with zeros on the diagonal
+        (:func:`agglomera.spatial.geodesy.great_circle_km` broadcast over all pairs).
     """
-    pts = np.radians(np.asarray(lonlat, dtype=float))
+    pts = np.asarray(lonlat, dtype=float)
     lon, lat = pts[:, 0], pts[:, 1]
-    dlat = lat[None, :] - lat[:, None]
-    dlon = lon[None, :] - lon[:, None]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
-    out = 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    out = np.array(
+        great_circle_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :], radius=radius),
+        dtype=float,
+        ndmin=2,
+    )
     np.fill_diagonal(out, 0.0)
-    return np.asarray(out)
+    return out
 
 
 def _coords(coords: Any, who: str) -> tuple[list[str], np.ndarray]:
     """Return ids and an ``(n, 2)`` lon/lat array from a frame or a list of adcodes."""
-    if isinstance(coords, pd.DataFrame):
-        missing = [c for c in ("lon", "lat") if c not in coords.columns]
-        if missing:
-            raise DataError(
-                f"{who}: coords has no column {format_examples(missing)}; columns are "
-                f"{format_examples(list(coords.columns), limit=10)}. Fix: pass a frame with a "
-                "unit column and 'lon'/'lat' in degrees, or a list of adcodes."
-            )
-        others = [c for c in coords.columns if c not in ("lon", "lat")]
-        if not others:
-            ids = [str(i) for i in coords.index]
-        elif len(others) == 1 or "adcode" in others:
-            key = others[0] if len(others) == 1 else "adcode"
-            ids = [str(i) for i in coords[key]]
-        else:
-            raise DataError(
-                f"{who}: coords has several id candidates {format_examples(others)}. Fix: keep "
-                "one unit column (or name it 'adcode') beside 'lon' and 'lat'."
-            )
-        lonlat = coords[["lon", "lat"]].to_numpy(dtype=float)
-    elif isinstance(coords, Sequence) and not isinstance(coords, str):
-        from agglomera import reference
-        from agglomera.data.panel import _as_adcode
-
-        ids = [_as_adcode(c) for c in coords]
-        table = reference.cities().set_index("adcode")
-        unknown = [c for c in ids if c not in table.index]
-        if unknown:
-            raise DataError(
-                f"{who}: adcodes not in agglomera.reference.cities(): "
-                f"{format_examples(unknown)}. Fix: pass 6-digit city adcodes, or a frame "
-                "with your own 'lon'/'lat'."
-            )
-        lonlat = table.loc[ids, ["lon", "lat"]].to_numpy(dtype=float)
-    else:
-        raise SpecError(
-            f"{who}: coords must be a DataFrame (unit, lon, lat) or a list of adcodes; got "
-            f"{type(coords).__name__}."
-        )
-    _check_ids(ids, who)
-    bad = ~np.isfinite(lonlat).all(axis=1)
-    bad |= (np.abs(lonlat[:, 0]) > 180) | (np.abs(lonlat[:, 1]) > 90)
-    if bad.any():
-        raise DataError(
-            f"{who}: missing or out-of-range coordinates for units "
-            f"{format_examples([ids[i] for i in np.flatnonzero(bad)])}. Fix: supply lon in "
-            "[-180, 180] and lat in [-90, 90] degrees."
-        )
-    return ids, lonlat
+    ids, lonlat, _ = _load_coordinates(coords, who)
+    _check_ids(list(ids), who)
+    return [str(i) for i in ids], lonlat
 
 
 def _check_ids(ids: Sequence[str], who: str) -> None:

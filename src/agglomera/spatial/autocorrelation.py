@@ -36,8 +36,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agglomera.data.checks import require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import (
+    DataError,
+    SpecError,
+    check_alpha,
+    check_choice,
+    check_int,
+    format_examples,
+)
 from agglomera.spatial._permutation import conditional_pvalues
 from agglomera.spatial.weights import align
 
@@ -73,18 +81,14 @@ def _seeded(seed: int | None) -> Iterator[None]:
 
 
 def _check_args(panel: Any, variables: list[str], permutations: int, who: str) -> None:
-    if not isinstance(panel, Panel):
-        raise SpecError(f"{who}: panel must be an agglomera Panel; got {type(panel).__name__}.")
+    require_panel(panel, who)
     for var in variables:
         if var not in panel.to_frame().columns:
             raise DataError(
                 f"{who}: variable {var!r} is not in the panel; variables are "
                 f"{format_examples(panel.variables, limit=12)}."
             )
-    if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
-        raise SpecError(f"{who}: permutations must be a non-negative int; got {permutations!r}.")
-    if permutations < 0:
-        raise SpecError(f"{who}: permutations must be >= 0; got {permutations}.")
+    check_int("permutations", permutations, minimum=0, fn=who)
 
 
 def _years(panel: Panel, year: Any, who: str) -> list[Any]:
@@ -155,10 +159,7 @@ def _global_by_year(
 ) -> pd.DataFrame:
     """One row per year: ``<time>``, the statistic's ``row(y, w_year, normality)``, ``n``."""
     _check_args(panel, [var], permutations, who)
-    if assumption not in ("normality", "randomisation"):
-        raise SpecError(
-            f"{who}: assumption must be 'normality' or 'randomisation'; got {assumption!r}."
-        )
+    check_choice("assumption", assumption, ("normality", "randomisation"), fn=who)
     _esda()  # the missing-extra error comes before any data error
     rows = []
     with _seeded(seed):
@@ -270,11 +271,6 @@ def geary_by_year(
     return _global_by_year(panel, var, w, permutations, seed, assumption, row, "geary_by_year")
 
 
-def _check_alpha(alpha: float, who: str) -> None:
-    if not 0 < alpha < 1:
-        raise SpecError(f"{who}: alpha must be in (0, 1); got {alpha!r}.")
-
-
 def lisa(
     panel: Panel,
     var: str,
@@ -337,7 +333,7 @@ def lisa(
     """
     who = "lisa"
     _check_args(panel, [var], permutations, who)
-    _check_alpha(alpha, who)
+    check_alpha(alpha, who)
     (year,) = _years(panel, year, who)
     ids, values = _cross_section(panel, [var], year, who)
     y = values[:, 0]

@@ -25,8 +25,9 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from agglomera.data.checks import require_panel
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError, format_examples
+from agglomera.errors import DataError, SpecError, check_choice, format_examples
 from agglomera.spatial.geodesy import (
     COMPASS_8,
     EARTH_RADIUS_KM,
@@ -59,9 +60,8 @@ Correction = Literal["none", "sqrt2"]
 Dof = Literal["n", "n-2"]
 
 
-def _weights(panel: Panel, weight: str, year: int | None) -> pd.DataFrame:
-    if not isinstance(panel, Panel):
-        raise SpecError(f"panel must be an agglomera Panel; got {type(panel).__name__}.")
+def _weights(panel: Panel, weight: str, year: int | None, fn: str) -> pd.DataFrame:
+    require_panel(panel, fn)
     if not isinstance(weight, str):
         raise SpecError(f"weight must be a column name; got {weight!r}.")
     frame = panel.to_frame()
@@ -101,10 +101,10 @@ def _weights(panel: Panel, weight: str, year: int | None) -> pd.DataFrame:
 
 
 def _periods(
-    panel: Panel, weight: str, year: int | None, coords: Any
+    panel: Panel, weight: str, year: int | None, coords: Any, fn: str
 ) -> tuple[list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]], Any]:
     """Per period (sorted) its units' longitude, latitude and weight; the coords' source."""
-    data = _weights(panel, weight, year)
+    data = _weights(panel, weight, year, fn)
     units = pd.Index(sorted(data["unit"].unique()), name=panel.unit)
     xy = _coordinates(units, coords)
     lon = xy["lon"].reindex(data["unit"]).to_numpy()
@@ -114,11 +114,6 @@ def _periods(
         idx = np.asarray(idx_raw)
         periods.append((cast(Any, t_key), lon[idx], lat[idx], data["w"].to_numpy()[idx]))
     return periods, xy.attrs.get("source", "")
-
-
-def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise SpecError(f"{name}={value!r} is not allowed; allowed: {format_examples(allowed)}.")
 
 
 # ---------------------------------------------------------------------- gravity centre
@@ -224,8 +219,8 @@ def gravity_centre(
     Lefever, D. W. (1926). Measuring geographic concentration by means of the standard
     deviational ellipse. *American Journal of Sociology* 32(1), 88–94.
     """
-    _check_choice("method", method, ("sphere", "planar"))
-    periods, coords_source = _periods(panel, weight, None, coords)
+    check_choice("method", method, ("sphere", "planar"))
+    periods, coords_source = _periods(panel, weight, None, coords, "gravity_centre")
     rows: list[dict[str, Any]] = []
     for t, lon, lat, w in periods:
         c_lon, c_lat = _centre(lon, lat, w, method)
@@ -325,8 +320,8 @@ def ellipse_xy(
     Computed here by the eigen-decomposition, which also covers :math:`C = 0`
     (:math:`\theta = 90°` when the spread is east–west, 0° otherwise).
     """
-    _check_choice("correction", correction, ("none", "sqrt2"))
-    _check_choice("dof", dof, ("n", "n-2"))
+    check_choice("correction", correction, ("none", "sqrt2"))
+    check_choice("dof", dof, ("n", "n-2"))
     xa = np.asarray(x, dtype=float)
     ya = np.asarray(y, dtype=float)
     wa = np.ones_like(xa) if w is None else np.asarray(w, dtype=float)
@@ -493,10 +488,10 @@ def std_ellipse(
     Yuill, R. S. (1971). The standard deviational ellipse: an updated tool for spatial
     description. *Geografiska Annaler B* 53(1), 28–39.
     """
-    _check_choice("projection", projection, ("aeqd", "equirectangular"))
-    _check_choice("correction", correction, ("none", "sqrt2"))
-    _check_choice("dof", dof, ("n", "n-2"))
-    periods, coords_source = _periods(panel, weight, year, coords)
+    check_choice("projection", projection, ("aeqd", "equirectangular"))
+    check_choice("correction", correction, ("none", "sqrt2"))
+    check_choice("dof", dof, ("n", "n-2"))
+    periods, coords_source = _periods(panel, weight, year, coords, "std_ellipse")
     rows: list[dict[str, Any]] = []
     for t, lon, lat, w in periods:
         lon0, lat0 = _centre(lon, lat, w, "sphere")

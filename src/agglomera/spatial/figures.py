@@ -1,17 +1,18 @@
 r"""Figures of spatial autocorrelation: Moran scatter plot, LISA cluster map, Gi* hot-spot map.
 
 Maps draw the polygons of :func:`agglomera.reference.boundaries` (simplified census
-boundaries) or user boundaries with matplotlib patches -- one compound path per unit
-(every part and hole of a multipolygon) in a single
+boundaries, parsed once per process) or user boundaries with matplotlib patches -- one
+compound path per unit (every part and hole of a multipolygon) in a single
 :class:`~matplotlib.collections.PatchCollection` whose ``gid`` is ``"units"``, in the
-row order of the frame that is mapped. Longitude
-is stretched by :math:`1/\cos(\text{mean latitude})` so shapes are not squashed.
+row order of the frame that is mapped. They are framed as the maps of
+:mod:`agglomera.report.maps`: plain longitude/latitude with the aspect
+:math:`1/\cos\varphi_0`, :math:`\varphi_0` the middle latitude of the view, and the CJK
+font of :func:`agglomera.report.fonts.apply_fonts`.
 Every function returns a :class:`matplotlib.figure.Figure` and never shows or saves it.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,13 @@ import pandas as pd
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
-from matplotlib.path import Path
 
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, SpecError, format_examples
-from agglomera.spatial._contiguity import _geometries
+from agglomera.report.fonts import apply_fonts
+from agglomera.report.geometry import adcode_key
+from agglomera.report.maps import _bbox, _new_map, _padded, _set_view, _unit_path
+from agglomera.spatial._contiguity import _polygons
 from agglomera.spatial.autocorrelation import NOT_SIGNIFICANT, _cross_section, _years
 from agglomera.spatial.weights import align
 
@@ -116,29 +119,6 @@ def moran_scatter(
 
 
 # ----------------------------------------------------------------------------- maps
-def _unit_path(geom: Any) -> Path:
-    """One compound path (exteriors counter-clockwise, holes clockwise) for a geometry."""
-    orient = importlib.import_module("shapely.geometry.polygon").orient
-
-    parts = list(getattr(geom, "geoms", [geom]))
-    verts: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    for part in parts:
-        if part.geom_type != "Polygon":
-            continue
-        poly = orient(part, 1.0)
-        for ring in (poly.exterior, *poly.interiors):
-            xy = np.asarray(ring.coords)
-            c = np.full(len(xy), Path.LINETO, dtype=np.uint8)
-            c[0] = Path.MOVETO
-            c[-1] = Path.CLOSEPOLY
-            verts.append(xy)
-            codes.append(c)
-    if not verts:
-        raise DataError(f"boundary of type {geom.geom_type} has no polygon to draw.")
-    return Path(np.concatenate(verts), np.concatenate(codes))
-
-
 def _draw_units(
     frame: pd.DataFrame,
     classes: pd.Series,
@@ -150,10 +130,10 @@ def _draw_units(
     context: bool,
 ) -> Figure:
     unit = frame.columns[0]
-    ids = [str(u) for u in frame[unit]]
-    bids, geoms = _geometries(boundaries, who)
+    ids = [adcode_key(u, f"{who}: unit") for u in frame[unit]]
+    bids, polys = _polygons(boundaries, who)
     pos = {u: i for i, u in enumerate(bids)}
-    missing = [u for u in ids if u not in pos]
+    missing = [u for u in ids if u not in pos or not polys[pos[u]]]
     if missing:
         raise DataError(
             f"{who}: no boundary polygon for units {format_examples(missing)}. Fix: pass "
@@ -162,12 +142,10 @@ def _draw_units(
     unknown = sorted(set(classes) - set(colours))
     if unknown:
         raise DataError(f"{who}: unknown classes {format_examples(unknown)}.")
-    paths = [_unit_path(geoms[pos[u]]) for u in ids]
-    patches = [PathPatch(p) for p in paths]
-    fig = Figure(figsize=figsize)
-    ax = fig.add_subplot()
+    mapped = [polys[pos[u]] for u in ids]
+    fig, ax = _new_map(figsize)
     coll = PatchCollection(
-        patches,
+        [PathPatch(_unit_path(p)) for p in mapped],
         facecolors=[colours[c] for c in classes],
         edgecolors="0.35",
         linewidths=0.3,
@@ -175,7 +153,8 @@ def _draw_units(
     )
     ax.add_collection(coll)
     if context:
-        others = [_unit_path(g) for u, g in zip(bids, geoms, strict=True) if u not in set(ids)]
+        drawn = set(ids)
+        others = [_unit_path(p) for u, p in zip(bids, polys, strict=True) if u not in drawn and p]
         if others:
             back = PatchCollection(
                 [PathPatch(p) for p in others],
@@ -186,16 +165,7 @@ def _draw_units(
                 zorder=0,
             )
             ax.add_collection(back)
-    allv = np.concatenate([p.vertices for p in paths])
-    lo, hi = allv.min(axis=0), allv.max(axis=0)
-    pad = 0.03 * (hi - lo)
-    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
-    ax.set_aspect(1.0 / np.cos(np.radians((lo[1] + hi[1]) / 2)))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for side in ax.spines.values():
-        side.set_visible(False)
+    _set_view(ax, _padded(_bbox([part for p in mapped for part in p]), 0.03))
     counts = classes.value_counts()
     handles = [
         Patch(facecolor=col, edgecolor="0.35", label=f"{name} ({int(counts.get(name, 0))})")
@@ -203,8 +173,7 @@ def _draw_units(
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return apply_fonts(fig)
 
 
 def lisa_map(

@@ -9,6 +9,7 @@ pointing east and y north, in km.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -147,6 +148,103 @@ def unproject(
 
 
 # ---------------------------------------------------------------------- input handling
+def _adcode(value: Any, where: str = "unit") -> str:
+    """Return a unit code as an adcode key (:func:`agglomera.report.geometry.adcode_key`)."""
+    from agglomera.report.geometry import adcode_key
+
+    return adcode_key(value, where)
+
+
+def _reference_lonlat(keys: list[str]) -> pd.DataFrame:
+    """``lon``/``lat`` of :func:`agglomera.reference.cities` for adcode keys (NaN if unknown)."""
+    from agglomera import reference
+
+    table = reference.cities()
+    table = table.assign(adcode=table["adcode"].astype(str)).drop_duplicates("adcode")
+    return table.set_index("adcode")[["lon", "lat"]].reindex(keys)
+
+
+def _load_coordinates(
+    coords: Any, who: str | None = None, *, units: pd.Index | None = None
+) -> tuple[pd.Index, np.ndarray, str]:
+    """Read unit coordinates; return the units, an ``(n, 2)`` lon/lat array and the source.
+
+    With ``units`` (the units of a panel): ``coords=None`` joins
+    :func:`agglomera.reference.cities` on the units as adcodes; a frame is indexed by unit
+    (or has the column ``units.name``). Without ``units`` (a weights constructor): a frame
+    names its units by its index (only ``lon``/``lat`` as columns), its one other column or
+    its ``adcode`` column; a sequence of adcodes is looked up in
+    :func:`agglomera.reference.cities`. Errors name the offending units.
+    """
+    head = f"{who}: " if who else ""
+    if isinstance(coords, pd.DataFrame):
+        missing_cols = [c for c in ("lon", "lat") if c not in coords.columns]
+        if missing_cols:
+            raise DataError(
+                f"{head}coords lacks column(s) {format_examples(missing_cols)}; it needs 'lon' "
+                "and 'lat' in degrees (columns present: "
+                f"{format_examples(list(coords.columns), limit=10)})."
+            )
+        if units is None:
+            others = [c for c in coords.columns if c not in ("lon", "lat")]
+            ids: pd.Index
+            if not others:
+                ids = pd.Index([_adcode(i, f"{head}coords index") for i in coords.index])
+            elif len(others) == 1 or "adcode" in others:
+                key = others[0] if len(others) == 1 else "adcode"
+                ids = pd.Index([_adcode(i, f"{head}coords[{key!r}]") for i in coords[key]])
+            else:
+                raise DataError(
+                    f"{head}coords has several id candidates {format_examples(others)}. Fix: "
+                    "keep one unit column (or name it 'adcode') beside 'lon' and 'lat'."
+                )
+            values = coords[["lon", "lat"]].to_numpy()
+            out = pd.DataFrame(values, index=ids, columns=["lon", "lat"])
+        else:
+            frame = coords
+            if units.name is not None and units.name in coords.columns:
+                frame = coords.set_index(units.name)
+            if frame.index.has_duplicates:
+                dup = list(frame.index[frame.index.duplicated()].unique())
+                raise DataError(f"{head}coords has duplicated units: {format_examples(dup)}.")
+            out = frame[["lon", "lat"]].reindex(units)
+        source = "coords argument"
+    elif (units is not None and coords is None) or (
+        units is None and isinstance(coords, Sequence) and not isinstance(coords, str)
+    ):
+        listed = units if units is not None else list(coords or [])
+        keys = [_adcode(u, f"{head}unit") for u in listed]
+        out = _reference_lonlat(keys)
+        out.index = units if units is not None else pd.Index(keys)
+        source = "reference.cities() (joined on the unit as 6-digit adcodes)"
+    elif units is None:
+        raise SpecError(
+            f"{head}coords must be a DataFrame (unit, lon, lat) or a list of adcodes; got "
+            f"{type(coords).__name__}."
+        )
+    else:
+        raise SpecError(
+            "coords must be a pandas DataFrame indexed by unit (or with the unit as a "
+            f"column) holding 'lon' and 'lat' in degrees; got {type(coords).__name__}."
+        )
+    ids = out.index
+    lonlat = out[["lon", "lat"]].to_numpy(dtype=float)
+    missing = ids[~np.isfinite(lonlat).all(axis=1)]
+    if len(missing):
+        raise DataError(
+            f"{head}no coordinates for {len(missing)} units from {source}: "
+            f"{format_examples(list(missing))}. Fix: pass coords= with 'lon'/'lat' for them "
+            "(or harmonise the unit codes to adcodes)."
+        )
+    bad = ids[(np.abs(lonlat[:, 1]) > 90) | (np.abs(lonlat[:, 0]) > 180)]
+    if len(bad):
+        raise DataError(
+            f"{head}coordinates out of range (|lat| <= 90, |lon| <= 180) for units "
+            f"{format_examples(list(bad))}. Fix: check that lon and lat are not swapped."
+        )
+    return ids, lonlat, source
+
+
 def coordinates(units: pd.Index, coords: pd.DataFrame | None) -> pd.DataFrame:
     """Return a frame indexed by unit with float ``lon``, ``lat``; errors name missing units.
 
@@ -154,55 +252,7 @@ def coordinates(units: pd.Index, coords: pd.DataFrame | None) -> pd.DataFrame:
     6-digit adcode strings; otherwise ``coords`` is indexed by unit (or has the unit
     column) and holds ``lon``/``lat`` in degrees.
     """
-    if coords is None:
-        from agglomera import reference
-
-        table = reference.cities()
-        table = table.assign(adcode=table["adcode"].astype(str)).drop_duplicates("adcode")
-        table = table.set_index("adcode")[["lon", "lat"]]
-        keys = [_adcode(u) for u in units]
-        out = table.reindex(keys)
-        out.index = units
-        source = "reference.cities() (joined on the unit as 6-digit adcodes)"
-    else:
-        if not isinstance(coords, pd.DataFrame):
-            raise SpecError(
-                "coords must be a pandas DataFrame indexed by unit (or with the unit as a "
-                f"column) holding 'lon' and 'lat' in degrees; got {type(coords).__name__}."
-            )
-        missing_cols = [c for c in ("lon", "lat") if c not in coords.columns]
-        if missing_cols:
-            raise DataError(
-                f"coords lacks column(s) {format_examples(missing_cols)}; it needs 'lon' and "
-                f"'lat' in degrees (columns present: {format_examples(list(coords.columns))})."
-            )
-        frame = coords
-        if units.name is not None and units.name in coords.columns:
-            frame = coords.set_index(units.name)
-        if frame.index.has_duplicates:
-            dup = frame.index[frame.index.duplicated()].unique()
-            raise DataError(f"coords has duplicated units: {format_examples(list(dup))}.")
-        out = frame[["lon", "lat"]].reindex(units)
-        source = "coords argument"
-    missing = units[out[["lon", "lat"]].isna().any(axis=1).to_numpy()]
-    if len(missing):
-        raise DataError(
-            f"no coordinates for {len(missing)} units from {source}: "
-            f"{format_examples(list(missing))}. Fix: pass coords= with 'lon'/'lat' for them "
-            "(or harmonise the unit codes to adcodes)."
-        )
-    out = out.astype(float)
-    bad = units[((out["lat"].abs() > 90) | (out["lon"].abs() > 180)).to_numpy()]
-    if len(bad):
-        raise DataError(
-            f"coordinates out of range (|lat| <= 90, |lon| <= 180) for units "
-            f"{format_examples(list(bad))}. Fix: check that lon and lat are not swapped."
-        )
+    ids, lonlat, source = _load_coordinates(coords, units=units)
+    out = pd.DataFrame(lonlat, index=ids, columns=["lon", "lat"])
     out.attrs["source"] = source
     return out
-
-
-def _adcode(value: Any) -> str:
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):06d}"
-    return str(value).strip()

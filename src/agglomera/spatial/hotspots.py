@@ -40,11 +40,10 @@ import pandas as pd
 from scipy import stats
 
 from agglomera.data.panel import Panel
-from agglomera.errors import DataError, SpecError
+from agglomera.errors import DataError, SpecError, check_alpha, check_choice
 from agglomera.spatial._permutation import conditional_pvalues
 from agglomera.spatial.autocorrelation import (
     NOT_SIGNIFICANT,
-    _check_alpha,
     _check_args,
     _check_variation,
     _cross_section,
@@ -120,9 +119,8 @@ def getis_ord(
     """
     who = "getis_ord"
     _check_args(panel, [var], permutations, who)
-    _check_alpha(alpha, who)
-    if inference not in ("sim", "norm"):
-        raise SpecError(f"{who}: inference must be 'sim' or 'norm'; got {inference!r}.")
+    check_alpha(alpha, who)
+    check_choice("inference", inference, ("sim", "norm"), fn=who)
     if inference == "sim" and permutations < 1:
         raise SpecError(
             f"{who}: inference='sim' needs permutations >= 1; got {permutations}. Fix: "

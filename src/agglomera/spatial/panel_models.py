@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agglomera.data.checks import require_balanced, require_finite, require_panel
 from agglomera.data.panel import Panel
 from agglomera.errors import DataError, SpecError, format_examples
 from agglomera.spatial import _spatial_ml as ml
@@ -227,11 +228,7 @@ def _prepare(
     effects: str,
     lee_yu: bool,
 ) -> tuple[ml.Design, np.ndarray, ml.Eigen, Panel, str, tuple[str, ...], list[str]]:
-    if not isinstance(panel, Panel):
-        raise DataError(
-            f"panel_model needs an agglomera Panel; got {type(panel).__name__}. Fix: "
-            "wrap the frame with agglomera.Panel(df, unit=..., time=...)."
-        )
+    require_panel(panel, "panel_model")
     if not x:
         raise SpecError("x: give at least one regressor.")
     if y in x:
@@ -241,26 +238,11 @@ def _prepare(
     for c in (y, *x):
         if c not in panel:
             raise DataError(f"column {c!r} is not in the panel; variables are {panel.variables}.")
-    if not panel.is_balanced:
-        bal = panel.balance()
-        short = bal.index[bal["n_periods"] < len(panel.times)].tolist()
-        raise DataError(
-            "spatial panel models need a balanced panel; units with missing periods: "
-            f"{format_examples(short)}. Fix: subset the panel to a balanced window or "
-            "drop those units (and their rows/columns of W)."
-        )
+    require_balanced(
+        panel, "panel_model", why="When dropping units, drop their rows and columns of W too."
+    )
+    require_finite(panel, (y, *x), "panel_model", why="Spatial ML needs a complete balanced panel.")
     frame = panel.to_frame()
-    for c in (y, *x):
-        vals = pd.to_numeric(frame[c], errors="coerce")
-        bad = vals.isna() | ~np.isfinite(vals.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            keys = frame.loc[bad, [panel.unit, panel.time]].head(5)
-            raise DataError(
-                f"column {c!r} has {int(bad.sum())} missing or non-numeric values, first at "
-                f"(unit, time) {format_examples(list(keys.itertuples(index=False, name=None)))}. "
-                "Fix: impute or drop these units explicitly; spatial ML needs a complete "
-                "balanced panel."
-            )
     units = panel.units
     n, t = len(units), len(panel.times)
     if (effects != "time" and t < 2) or (effects != "unit" and n < 3):
