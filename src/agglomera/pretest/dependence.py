@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agglomera.data.checks import require_panel
 from agglomera.data.panel import Panel
 from agglomera.errors import EstimationError, SpecError, format_examples
-from agglomera.pretest.table import PretestResult, _check_panel, _check_values, _ols
+from agglomera.pretest.table import PretestResult, _check_values, _ols
 
 __all__ = ["cross_section_dependence", "pesaran_cd"]
 
@@ -231,7 +232,7 @@ def pesaran_cd(
     cross-sectional dependence in large panels. *Econometric Reviews* 34, 1089–1117.
     """
     fn = "pesaran_cd"
-    panel = _check_panel(panel, fn)
+    panel = require_panel(panel, fn)
     if model not in ("unit", "pooling", "within"):
         raise SpecError(f"{fn}: model must be 'unit', 'pooling' or 'within'; got {model!r}.")
     if test == "bcsclm" and model != "within":

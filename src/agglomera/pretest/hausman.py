@@ -11,14 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from agglomera.data.checks import require_balanced, require_panel
 from agglomera.data.panel import Panel
 from agglomera.errors import EstimationError
 from agglomera.pretest.table import (
     PretestResult,
-    _check_panel,
     _check_values,
     _ols,
-    _require_balanced,
 )
 
 __all__ = ["hausman"]
@@ -77,12 +76,12 @@ def hausman(panel: Panel, y: str, x: Sequence[str]) -> PretestResult:
     1251–1271. Swamy, P. A. V. B. and Arora, S. S. (1972). *Econometrica* 40, 311–323.
     """
     fn = "hausman"
-    panel = _check_panel(panel, fn)
+    panel = require_panel(panel, fn)
     x = list(x)
     if not x:
         raise EstimationError(f"{fn}: needs at least one regressor.")
     _check_values(panel, [y, *x], fn)
-    _require_balanced(panel, fn)
+    require_balanced(panel, fn)
     frame = panel.to_frame()  # sorted by unit, time
     n, t = len(panel.units), len(panel.times)
     k = len(x)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from agglomera.data.checks import require_balanced, require_finite, require_panel
+from agglomera.data.checks import require_finite
 from agglomera.data.panel import Panel
 from agglomera.errors import AgglomeraError, DataError, SpecError, check_choice, format_examples
 
@@ -176,9 +176,6 @@ class PretestResult:
 
 
 # ---------------------------------------------------------------------- input helpers
-# the shared checks of agglomera.data.checks, under the names the pre-test modules use
-_check_panel = require_panel
-_require_balanced = require_balanced
 _NOTHING_DROPPED = "Pre-tests never drop observations silently."
 
 

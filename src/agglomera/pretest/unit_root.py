@@ -20,14 +20,13 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
+from agglomera.data.checks import require_balanced, require_panel
 from agglomera.data.panel import Panel
 from agglomera.errors import EstimationError, SpecError, format_examples
 from agglomera.pretest.table import (
     PretestResult,
-    _check_panel,
     _check_values,
     _ols,
-    _require_balanced,
     _unit_series,
 )
 
@@ -475,10 +474,10 @@ def levin_lin_chu(
     asymptotic and finite-sample properties. *Journal of Econometrics* 108, 1–24.
     """
     fn = "levin_lin_chu"
-    panel = _check_panel(panel, fn)
+    panel = require_panel(panel, fn)
     _check_exo(exo, ("none", "intercept", "trend"), fn)
     _check_values(panel, [var], fn)
-    _require_balanced(panel, fn)
+    require_balanced(panel, fn)
     series = _unit_series(panel, var, fn)
     t = len(series[0][1])
     plags, lag_rule, pmax = _lags_per_unit(series, exo, lags, max_lags, dfcor, fn)
@@ -592,7 +591,7 @@ def im_pesaran_shin(
     heterogeneous panels. *Journal of Econometrics* 115, 53–74.
     """
     fn = "im_pesaran_shin"
-    panel = _check_panel(panel, fn)
+    panel = require_panel(panel, fn)
     _check_exo(exo, ("intercept", "trend"), fn)
     series = _unit_series(panel, var, fn)
     if max_lags is None and isinstance(lags, str):
@@ -766,13 +765,13 @@ def cips(
     cross-section dependence. *Journal of Applied Econometrics* 22, 265–312.
     """
     fn = "cips"
-    panel = _check_panel(panel, fn)
+    panel = require_panel(panel, fn)
     if type not in ("drift", "trend", "none"):
         raise SpecError(f"{fn}: type must be 'drift', 'trend' or 'none'; got {type!r}.")
     if isinstance(lags, bool) or not isinstance(lags, (int, np.integer)) or lags < 0:
         raise SpecError(f"{fn}: lags must be a non-negative integer; got {lags!r}.")
     _check_values(panel, [var], fn)
-    _require_balanced(panel, fn)
+    require_balanced(panel, fn)
     series = _unit_series(panel, var, fn)
     y = np.vstack([s for _, s in series])  # n x T
     n, t = y.shape
